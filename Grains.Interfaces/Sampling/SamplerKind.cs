@@ -1,0 +1,9 @@
+namespace OrleansFlow.Sampling;
+
+public enum SamplerKind
+{
+    Euler,
+    Heun,
+    FlowTurbo,
+    OneStep,
+}
