@@ -48,7 +48,7 @@ public static class ImageGrid
         var grid = new byte[checked(gridStride * gridHeight)];
         Array.Fill(grid, PaddingValue);
 
-        int imageLength = width * height * channels;
+        int imageLength = checked(width * height * channels);
         for (int index = 0; index < hwcImages.Count; index++)
         {
             byte[] image = hwcImages[index];

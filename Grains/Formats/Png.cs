@@ -5,9 +5,9 @@ using System.Text;
 namespace OrleansFlow.Formats;
 
 /// <summary>
-/// Minimal PNG (ISO/IEC 15948): writes 8-bit grayscale or RGB, non-interlaced, filter type 0 on
-/// every row (samples are small and noisy, so smarter filters would buy little); reads back 8-bit
-/// grayscale, RGB and RGBA with all five filter types, verifying every chunk's CRC.
+/// Minimal PNG (ISO/IEC 15948): writes 8-bit grayscale or RGB, non-interlaced, with filter type 0
+/// on every row (the simplest valid choice; adaptive filters would only make files smaller);
+/// reads back 8-bit grayscale, RGB and RGBA with all five filter types, verifying every chunk's CRC.
 /// </summary>
 public static class Png
 {
@@ -189,7 +189,7 @@ public static class Png
         return filtered;
     }
 
-    /// <summary>Reverses the per-row filters of ISO/IEC 15948 §9.2 in place, then drops the filter bytes.</summary>
+    /// <summary>Reverses the per-row filters of ISO/IEC 15948 §9.2, dropping the filter-type bytes.</summary>
     private static byte[] Unfilter(byte[] filtered, int rowLength, int height, int bytesPerPixel)
     {
         var pixels = new byte[rowLength * height];

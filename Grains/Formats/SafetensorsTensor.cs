@@ -8,9 +8,6 @@ namespace OrleansFlow.Formats;
 /// </summary>
 public sealed record SafetensorsTensor(string Name, string Dtype, long[] Shape, ReadOnlyMemory<byte> Data)
 {
-    // safetensors is little-endian, as is every platform .NET 10 runs on (x64, Arm64), so a
-    // value array's memory is already the file's bytes.
-
     /// <summary>A float32 ("F32") tensor holding a copy of <paramref name="data"/>.</summary>
     public static SafetensorsTensor FromFloats(string name, float[] data, params long[] shape) =>
         FromValues(name, SafetensorsDtypes.Float32, data, shape);
@@ -37,6 +34,8 @@ public sealed record SafetensorsTensor(string Name, string Dtype, long[] Shape, 
         }
     }
 
+    // safetensors is little-endian, as is every platform .NET 10 runs on (x64, Arm64), so the
+    // memory of a value array already is the file's bytes.
     private static SafetensorsTensor FromValues<T>(string name, string dtype, T[] data, long[] shape)
         where T : unmanaged
     {

@@ -1,0 +1,40 @@
+using OrleansFlow.Models;
+
+namespace OrleansFlow.Sampling;
+
+/// <summary>
+/// Turns a range of sample indices into samples: noise and labels from (seed, index), one sampler run
+/// on the model's backend, results copied back to the host.
+/// </summary>
+public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, LabelPolicy labels, long seed, double guidance)
+{
+    private readonly SampleNoise _noise = new(seed);
+
+    public IFlowModel Model => model;
+
+    public SamplerSpec Sampler => sampler.Spec;
+
+    public LabelPolicy Labels => labels;
+
+    public SampleBatch Generate(long start, int count)
+    {
+        var shape = model.Info.Shape;
+        var noise = new float[count * shape.Elements];
+        for (var i = 0; i < count; i++)
+        {
+            _noise.Fill(start + i, noise.AsSpan(i * shape.Elements, shape.Elements));
+        }
+
+        var modelLabels = new int[model.Info.IsConditional ? count : 0];
+        labels.Fill(_noise, start, modelLabels);
+        var velocity = new GuidedVelocity(model, modelLabels, guidance);
+        var samples = new float[noise.Length];
+        using (var x0 = model.Backend.Upload(noise, count, shape))
+        using (var x1 = sampler.Sample(x0, velocity))
+        {
+            model.Backend.Download(x1, samples);
+        }
+
+        return new SampleBatch(start, count, shape, noise, samples, labels.IsConditional ? modelLabels : [], velocity.Nfe);
+    }
+}

@@ -1,0 +1,20 @@
+namespace OrleansFlow.Statistics;
+
+/// <summary>Maps generated samples to the feature vectors whose Gaussian statistics FID compares.</summary>
+public interface IFeatureExtractor
+{
+    /// <summary>Features per sample (2048 for Inception pool_3).</summary>
+    int Dimension { get; }
+
+    /// <summary>Short name recorded with the statistics, e.g. "identity" or "inception-v3-pool3".</summary>
+    string Name { get; }
+
+    /// <summary>How samples are turned into the extractor's input, recorded with every FID.</summary>
+    string Preprocessing { get; }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> feature vectors of <see cref="Dimension"/> floats, row-major,
+    /// into <paramref name="features"/> for <paramref name="count"/> flattened samples.
+    /// </summary>
+    void Extract(ReadOnlySpan<float> samples, int count, Span<float> features);
+}

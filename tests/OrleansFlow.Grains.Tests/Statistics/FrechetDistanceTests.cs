@@ -1,0 +1,119 @@
+using OrleansFlow.Formats;
+using OrleansFlow.Statistics;
+using Xunit.Abstractions;
+
+namespace OrleansFlow.Grains.Tests.Statistics;
+
+public sealed class FrechetDistanceTests(ITestOutputHelper output)
+{
+    /// <summary>Relative agreement required with pytorch-fid's scipy-based value.</summary>
+    private const double GoldenRelativeTolerance = 1e-9;
+
+    [Theory]
+    [InlineData("dim2")]
+    [InlineData("dim16")]
+    [InlineData("dim64")]
+    [InlineData("rank_deficient")]
+    public void Compute_GoldenCase_MatchesPytorchFid(string caseName)
+    {
+        (GaussianStatistics first, GaussianStatistics second, double expected, bool expectedRetry) = ReadCase(caseName);
+
+        FrechetResult result = FrechetDistance.Compute(first, second);
+
+        double relativeError = Math.Abs(result.Fid - expected) / Math.Abs(expected);
+        output.WriteLine($"{caseName}: fid {result.Fid:R}, pytorch-fid {expected:R}, relative error {relativeError:E2}");
+        Assert.True(relativeError <= GoldenRelativeTolerance, $"FID {result.Fid:R} vs pytorch-fid {expected:R}: relative error {relativeError:E2}");
+        Assert.Equal(expectedRetry, result.EpsilonRetried);
+    }
+
+    [Fact]
+    public void Compute_NearlyIdenticalDistributions_MatchesPytorchFidAtTraceScale()
+    {
+        (GaussianStatistics first, GaussianStatistics second, double expected, _) = ReadCase("nearly_identical");
+
+        FrechetResult result = FrechetDistance.Compute(first, second);
+
+        // FID is a small difference of traces here, so rounding is measured against the traces' size.
+        double scale = Trace(first) + Trace(second);
+        double error = Math.Abs(result.Fid - expected);
+        output.WriteLine($"nearly_identical: fid {result.Fid:R}, pytorch-fid {expected:R}, error/trace scale {error / scale:E2}");
+        Assert.True(error <= 1e-12 * scale, $"FID {result.Fid:R} vs pytorch-fid {expected:R}");
+        Assert.True(result.Fid < 0.05);
+    }
+
+    [Fact]
+    public void Compute_IdenticalStatistics_IsZero()
+    {
+        (GaussianStatistics first, _, _, _) = ReadCase("dim64");
+
+        FrechetResult result = FrechetDistance.Compute(first, first);
+
+        Assert.Equal(0, result.MeanTerm);
+        Assert.True(Math.Abs(result.Fid) <= 1e-12 * Trace(first), $"FID of identical statistics is {result.Fid:R}");
+    }
+
+    [Fact]
+    public void Compute_DiagonalCovariances_EqualsClosedForm()
+    {
+        // For commuting covariances the distance is Σ (√a − √b)² + ‖μ₁ − μ₂‖².
+        double[] a = [4, 1, 0.25, 0];
+        double[] b = [1, 9, 0.25, 2];
+        var first = new GaussianStatistics([1, 2, 3, 4], Diagonal(a));
+        var second = new GaussianStatistics([1, 0, 3, 5], Diagonal(b));
+        double expectedTrace = a.Zip(b, (x, y) => Math.Pow(Math.Sqrt(x) - Math.Sqrt(y), 2)).Sum();
+
+        FrechetResult result = FrechetDistance.Compute(first, second);
+
+        Assert.Equal(5, result.MeanTerm, 15);
+        Assert.Equal(expectedTrace, result.TraceTerm, 12);
+        Assert.Equal(result.MeanTerm + result.TraceTerm, result.Fid);
+        Assert.False(result.EpsilonRetried);
+        Assert.Equal(FrechetDistance.Method, result.Method);
+    }
+
+    [Fact]
+    public void Compute_DimensionMismatch_Throws()
+    {
+        var first = new GaussianStatistics([0, 0], Diagonal([1, 1]));
+        var second = new GaussianStatistics([0, 0, 0], Diagonal([1, 1, 1]));
+
+        var error = Assert.Throws<ArgumentException>(() => FrechetDistance.Compute(first, second));
+
+        Assert.Contains("dimension 2 with dimension 3", error.Message);
+    }
+
+    [Fact]
+    public void Compute_AsymmetricCovariance_Throws()
+    {
+        var asymmetric = new GaussianStatistics([0, 0], [1, 0.5, 0, 1]);
+        var identity = new GaussianStatistics([0, 0], Diagonal([1, 1]));
+
+        var error = Assert.Throws<ArgumentException>(() => FrechetDistance.Compute(asymmetric, identity));
+
+        Assert.Contains("first covariance is not a finite symmetric matrix", error.Message);
+    }
+
+    private static (GaussianStatistics First, GaussianStatistics Second, double Fid, bool EpsilonRetried) ReadCase(string caseName)
+    {
+        IReadOnlyDictionary<string, NpyArray> arrays = GoldenFiles.ReadNpz($"fid_{caseName}.npz");
+        return (
+            new GaussianStatistics(arrays["mu1"].ToDoubleArray(), arrays["sigma1"].ToDoubleArray()),
+            new GaussianStatistics(arrays["mu2"].ToDoubleArray(), arrays["sigma2"].ToDoubleArray()),
+            arrays["fid"].ToDoubleArray()[0],
+            arrays["eps_retried"].ToInt64Array()[0] != 0);
+    }
+
+    private static double Trace(GaussianStatistics statistics) =>
+        Enumerable.Range(0, statistics.Dimension).Sum(i => statistics.Sigma[(i * statistics.Dimension) + i]);
+
+    private static double[] Diagonal(double[] values)
+    {
+        var matrix = new double[values.Length * values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            matrix[(i * values.Length) + i] = values[i];
+        }
+
+        return matrix;
+    }
+}

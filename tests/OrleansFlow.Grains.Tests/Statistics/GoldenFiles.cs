@@ -1,0 +1,12 @@
+using OrleansFlow.Formats;
+
+namespace OrleansFlow.Grains.Tests.Statistics;
+
+/// <summary>The files tools/fid_golden.py writes, copied next to the test assembly.</summary>
+internal static class GoldenFiles
+{
+    public static string PathOf(string fileName) =>
+        Path.Combine(AppContext.BaseDirectory, "Statistics", "Golden", fileName);
+
+    public static IReadOnlyDictionary<string, NpyArray> ReadNpz(string fileName) => NpzReader.Read(PathOf(fileName));
+}
