@@ -28,6 +28,9 @@ namespace OrleansFlow.Formats;
 /// </remarks>
 public static class ImageQuantizer
 {
+    /// <summary>The rule as recorded in summaries.</summary>
+    public const string Rule = "uint8 = clamp(floor(127.5*x + 128), 0, 255) in float32 (EDM/SiT rounding)";
+
     /// <summary>Quantizes one value by the rule above.</summary>
     public static byte Quantize(float x)
     {

@@ -33,7 +33,7 @@ public static partial class Npy
     /// <summary>Writes the .npy header; the caller then writes exactly the array's data bytes.</summary>
     public static void WriteHeader(Stream stream, string dtype, ReadOnlySpan<int> shape)
     {
-        NpyDtype.ItemSize(dtype, "(header)");
+        NpyDtype.ItemSize(dtype, NpyArray.Unnamed);
         stream.Write(BuildHeader(dtype, shape));
     }
 

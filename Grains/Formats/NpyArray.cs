@@ -8,12 +8,15 @@ namespace OrleansFlow.Formats;
 /// </summary>
 public sealed class NpyArray
 {
+    /// <summary>Stands for the array's name in messages where the array has none.</summary>
+    internal const string Unnamed = "(unnamed)";
+
     public NpyArray(string dtype, int[] shape, byte[] data)
     {
         ArgumentNullException.ThrowIfNull(dtype);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(data);
-        long expectedBytes = NpyDtype.ElementCount(shape, "(unnamed)") * NpyDtype.ItemSize(dtype, "(unnamed)");
+        long expectedBytes = Npy.DataLength(dtype, shape, Unnamed);
         if (data.LongLength != expectedBytes)
         {
             throw new ArgumentException(
@@ -35,7 +38,7 @@ public sealed class NpyArray
     /// <summary>The elements' little-endian bytes in C order.</summary>
     public byte[] Data { get; }
 
-    public long ElementCount => Data.LongLength / NpyDtype.ItemSize(Dtype, "(unnamed)");
+    public long ElementCount => NpyDtype.ElementCount(Shape, Unnamed);
 
     public static NpyArray FromDoubles(ReadOnlySpan<double> values, params int[] shape) =>
         FromElements(NpyDtype.Float64, values, shape);

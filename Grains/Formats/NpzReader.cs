@@ -20,9 +20,19 @@ public static class NpzReader
     public static IReadOnlyDictionary<string, NpyArray> Read(string path, IEnumerable<string>? keys)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        HashSet<string>? wanted = keys is null ? null : new HashSet<string>(keys, StringComparer.Ordinal);
         using FileStream file = File.OpenRead(path);
-        using ZipArchive archive = OpenZip(file, path);
+        return Read(file, path, keys);
+    }
+
+    /// <summary>
+    /// Reads from a stream (e.g. a blob); <paramref name="name"/> names it in error messages. A stream
+    /// that cannot seek is buffered first, since a zip's directory sits at its end.
+    /// </summary>
+    public static IReadOnlyDictionary<string, NpyArray> Read(Stream stream, string name, IEnumerable<string>? keys = null)
+    {
+        HashSet<string>? wanted = keys is null ? null : new HashSet<string>(keys, StringComparer.Ordinal);
+        string path = name;
+        using ZipArchive archive = OpenZip(stream, path);
         var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         foreach (ZipArchiveEntry entry in archive.Entries)
         {
@@ -44,7 +54,7 @@ public static class NpzReader
         return arrays;
     }
 
-    private static ZipArchive OpenZip(FileStream file, string path)
+    private static ZipArchive OpenZip(Stream file, string path)
     {
         try
         {

@@ -6,15 +6,22 @@ namespace OrleansFlow.Grains.Tests.Statistics;
 
 public sealed class FrechetDistanceTests(ITestOutputHelper output)
 {
-    /// <summary>Relative agreement required with pytorch-fid's scipy-based value.</summary>
-    private const double GoldenRelativeTolerance = 1e-9;
+    /// <summary>Relative agreement required with pytorch-fid's scipy-based value for full-rank covariances.</summary>
+    private const double FullRankTolerance = 1e-12;
+
+    /// <summary>
+    /// With singular covariances the ~29 zero eigenvalues of σ₁σ₂ come out of any float64 solver as
+    /// ~1e-16 noise whose square roots (~1e-8 each) enter the trace: the value itself is only
+    /// determined to about 1e-9 relative. scipy's sqrtm of σ₁σ₂ and of σ₂σ₁ already differ by 4e-10.
+    /// </summary>
+    private const double RankDeficientTolerance = 1e-8;
 
     [Theory]
-    [InlineData("dim2")]
-    [InlineData("dim16")]
-    [InlineData("dim64")]
-    [InlineData("rank_deficient")]
-    public void Compute_GoldenCase_MatchesPytorchFid(string caseName)
+    [InlineData("dim2", FullRankTolerance)]
+    [InlineData("dim16", FullRankTolerance)]
+    [InlineData("dim64", FullRankTolerance)]
+    [InlineData("rank_deficient", RankDeficientTolerance)]
+    public void Compute_GoldenCase_MatchesPytorchFid(string caseName, double relativeTolerance)
     {
         (GaussianStatistics first, GaussianStatistics second, double expected, bool expectedRetry) = ReadCase(caseName);
 
@@ -22,7 +29,7 @@ public sealed class FrechetDistanceTests(ITestOutputHelper output)
 
         double relativeError = Math.Abs(result.Fid - expected) / Math.Abs(expected);
         output.WriteLine($"{caseName}: fid {result.Fid:R}, pytorch-fid {expected:R}, relative error {relativeError:E2}");
-        Assert.True(relativeError <= GoldenRelativeTolerance, $"FID {result.Fid:R} vs pytorch-fid {expected:R}: relative error {relativeError:E2}");
+        Assert.True(relativeError <= relativeTolerance, $"FID {result.Fid:R} vs pytorch-fid {expected:R}: relative error {relativeError:E2}");
         Assert.Equal(expectedRetry, result.EpsilonRetried);
     }
 

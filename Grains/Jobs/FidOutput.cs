@@ -1,0 +1,144 @@
+using OrleansFlow.Formats;
+using OrleansFlow.Sampling;
+using OrleansFlow.Statistics;
+using OrleansFlow.Storage;
+
+namespace OrleansFlow.Jobs;
+
+/// <summary>
+/// FID: each shard stores its float64 feature moments (n, Σf, Σffᵀ), labels and NFE in
+/// <c>shards/NNNNN.npz</c>; the job merges them in shard order (so the statistics are bit-identical
+/// however the shards were scheduled), writes <c>stats.npz</c> and the FID in <c>summary.json</c>.
+/// </summary>
+internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout layout) : JobOutput(job, store, layout)
+{
+    private const string LabelsKey = "labels";
+    private const string NfeKey = "nfe";
+
+    public override async Task RunShardAsync(ShardRange shard, Action<int> samplesDone, CancellationToken cancellationToken)
+    {
+        var features = Job.Features;
+        var moments = new FeatureMoments(features.Dimension);
+        var labels = new List<int>(shard.Count);
+        var shape = Job.Model.Info.Shape;
+        var rgb = Job.Spec.Images == ImageOutput.Npz ? new byte[(long)shard.Count * shape.Height * shape.Width * 3] : null;
+        var nfe = default(NfeCount);
+        await foreach (var batch in BatchesAsync(shard, samplesDone, cancellationToken))
+        {
+            var buffer = new float[batch.Count * features.Dimension];
+            features.Extract(batch.Samples, batch.Count, buffer);
+            moments.AddBatch(buffer, batch.Count);
+            labels.AddRange(batch.Labels);
+            nfe = batch.Nfe;
+            if (Job.Spec.Images == ImageOutput.Png)
+            {
+                await WritePngsAsync(batch, cancellationToken);
+            }
+
+            if (rgb is not null)
+            {
+                var size = shape.Height * shape.Width * 3;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var offset = (batch.Start - shard.Start + i) * size;
+                    ImageQuantizer.ToRgbHwc(batch.Sample(i), shape.Channels, shape.Height, shape.Width, rgb.AsSpan((int)offset, size));
+                }
+            }
+        }
+
+        if (rgb is not null)
+        {
+            await WriteNpyAsync(Layout.ShardImages(shard.Index), NpyArray.FromBytes(rgb, shard.Count, shape.Height, shape.Width, 3), cancellationToken);
+        }
+
+        await Store.TryCreateAsync(ShardResult(shard), (stream, _) =>
+        {
+            using var writer = new NpzWriter(stream, leaveOpen: true);
+            moments.WriteTo(writer);
+            writer.Write(LabelsKey, ToInt64(labels), labels.Count);
+            writer.Write(NfeKey, [nfe.Predictor, nfe.Refiner], 2);
+            return Task.CompletedTask;
+        }, cancellationToken);
+    }
+
+    public override async Task<JobSummary> FinalizeAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        var total = new FeatureMoments(Job.Features.Dimension);
+        var labels = new List<long>(Job.Spec.Samples);
+        var nfe = default(NfeCount);
+        foreach (var shard in Job.Shards)
+        {
+            var arrays = await ReadNpzAsync(ShardResult(shard), cancellationToken);
+            total.Merge(FeatureMoments.ReadFrom(arrays));
+            labels.AddRange(arrays[LabelsKey].ToInt64Array());
+            var counts = arrays[NfeKey].ToInt64Array();
+            nfe = new NfeCount(counts[0], counts[1]);
+        }
+
+        var generated = total.ToGaussian();
+        var reference = Job.Reference!;
+        var frechet = FrechetDistance.Compute(generated, reference.Statistics);
+        var outputs = new List<string> { Layout.Statistics };
+        await Store.TryCreateAsync(Layout.Statistics, (stream, _) =>
+        {
+            using var writer = new NpzWriter(stream, leaveOpen: true);
+            writer.Write("mu", generated.Mu, generated.Dimension);
+            writer.Write("sigma", generated.Sigma, generated.Dimension, generated.Dimension);
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+        if (Conditional)
+        {
+            await WriteNpyAsync(Layout.Labels, NpyArray.FromInt64s([.. labels], labels.Count), cancellationToken);
+            outputs.Add(Layout.Labels);
+        }
+
+        if (Job.Spec.Images == ImageOutput.Npz)
+        {
+            await WriteSamplesNpzAsync(labels, cancellationToken);
+            outputs.Add(Layout.SamplesNpz);
+        }
+        else if (Job.Spec.Images == ImageOutput.Png)
+        {
+            outputs.Add(Layout.Image(0)[..^"000000.png".Length] + "*.png");
+        }
+
+        return Summary(run, nfe, outputs) with
+        {
+            Fid = frechet.Fid,
+            Reference = reference.Description,
+            FrechetMethod = frechet.Method,
+            FrechetEpsilonRetried = frechet.EpsilonRetried,
+            Features = Job.Features.Name,
+            FeaturePreprocessing = Job.Features.Preprocessing,
+        };
+    }
+
+    /// <summary>
+    /// The ADM evaluator's sample batch: <c>arr_0</c> N×H×W×3 uint8 (and <c>arr_1</c> labels when
+    /// conditional, as ADM's <c>image_sample.py</c> saves them), streamed shard by shard.
+    /// </summary>
+    private Task WriteSamplesNpzAsync(List<long> labels, CancellationToken cancellationToken)
+    {
+        var shape = Job.Model.Info.Shape;
+        return Store.TryCreateAsync(Layout.SamplesNpz, async (stream, ct) =>
+        {
+            using var writer = new NpzWriter(stream, leaveOpen: true);
+            await using (var images = writer.BeginArray("arr_0", NpyDtype.UInt8, [Job.Spec.Samples, shape.Height, shape.Width, 3]))
+            {
+                foreach (var shard in Job.Shards)
+                {
+                    var name = Layout.ShardImages(shard.Index);
+                    await using var source = await Store.OpenReadAsync(name, ct);
+                    var array = Npy.Read(source, name);
+                    await images.WriteAsync(array.Data, ct);
+                }
+            }
+
+            if (Conditional)
+            {
+                writer.Write("arr_1", [.. labels], labels.Count);
+            }
+        }, cancellationToken);
+    }
+}
