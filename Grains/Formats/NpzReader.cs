@@ -25,14 +25,13 @@ public static class NpzReader
     }
 
     /// <summary>
-    /// Reads from a stream (e.g. a blob); <paramref name="name"/> names it in error messages. A stream
-    /// that cannot seek is buffered first, since a zip's directory sits at its end.
+    /// Reads from a stream (e.g. a blob); <paramref name="name"/> names it in error messages. (A zip's
+    /// directory sits at its end: ZipArchive buffers a stream that cannot seek.)
     /// </summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(Stream stream, string name, IEnumerable<string>? keys = null)
     {
         HashSet<string>? wanted = keys is null ? null : new HashSet<string>(keys, StringComparer.Ordinal);
-        string path = name;
-        using ZipArchive archive = OpenZip(stream, path);
+        using ZipArchive archive = OpenZip(stream, name);
         var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         foreach (ZipArchiveEntry entry in archive.Entries)
         {
@@ -48,7 +47,7 @@ public static class NpzReader
                 continue;
             }
 
-            arrays[key] = ReadEntry(entry, key, path);
+            arrays[key] = ReadEntry(entry, key, name);
         }
 
         return arrays;
