@@ -42,6 +42,7 @@ public sealed record JobSpec
 
     public ImageOutput Images { get; init; } = ImageOutput.None;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public int ShardCount => (int)((Samples + (long)ShardSize - 1) / ShardSize);
 
     /// <summary>Checks the ranges that do not depend on the model; throws <see cref="SpecException"/>.</summary>

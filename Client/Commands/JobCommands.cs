@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using OrleansFlow.Jobs;
+using OrleansFlow.Silo.Embedded;
+
+namespace OrleansFlow.Client.Commands;
+
+/// <summary><c>orleansflow fid | reflow | generate</c>, run embedded in this process.</summary>
+internal static class JobCommands
+{
+    public static Command Fid(TextWriter output, TextWriter error)
+    {
+        var options = new JobOptions(JobKind.Fid, defaultSamples: 50_000);
+        var reference = new Option<string?>("--reference") { Description = "Reference statistics .npz (mu, sigma); default: the model's exact moments" };
+        var images = new Option<ImageOutput>("--images") { Description = "Also keep images: none, png (one per sample) or npz (ADM arr_0)", DefaultValueFactory = _ => ImageOutput.None };
+        var command = new Command("fid", "Generate samples and report FID against reference statistics");
+        options.AddTo(command);
+        command.Options.Add(reference);
+        command.Options.Add(images);
+        command.SetAction((result, ct) => RunAsync(
+            result, options, spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images) }, output, error, ct));
+        return command;
+    }
+
+    public static Command Reflow(TextWriter output, TextWriter error)
+    {
+        var options = new JobOptions(JobKind.Reflow, defaultSamples: 10_000);
+        var command = new Command("reflow", "Generate (x0, x1) noise–sample pairs as safetensors shards for reflow training");
+        options.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result, options, null, output, error, ct));
+        return command;
+    }
+
+    public static Command Generate(TextWriter output, TextWriter error)
+    {
+        var options = new JobOptions(JobKind.Generate, defaultSamples: 16);
+        var command = new Command("generate", "Generate samples as PNG images with a preview grid");
+        options.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result, options, null, output, error, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        ParseResult result, JobOptions options, Func<JobSpec, JobSpec>? customize, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var outDirectory = result.GetValue(options.Out)!;
+        try
+        {
+            var spec = options.ToSpec(result, customize);
+            var run = new RunOptions
+            {
+                Resume = result.GetValue(options.Resume),
+                Force = result.GetValue(options.Force),
+                Workers = Positive("workers", result.GetValue(options.Workers)),
+            };
+            using var progress = result.GetValue(options.Quiet) ? null : new ConsoleProgressBar(error);
+            var summary = await EmbeddedRunner.RunAsync(spec, outDirectory, run, progress, cancellationToken);
+            progress?.Complete();
+            await output.WriteLineAsync(Describe(summary, outDirectory));
+            return ExitCodes.Success;
+        }
+        catch (SpecException e)
+        {
+            await error.WriteLineAsync($"orleansflow: --{e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"orleansflow: interrupted; finished shards are kept in {outDirectory}: run the same command with --resume to finish");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"orleansflow: failed: {e.Message} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static int Positive(string field, int value) =>
+        value >= 1 ? value : throw new SpecException(field, $"{value} is out of range: allowed >= 1");
+
+    private static string Describe(JobSummary summary, string outDirectory)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        var fid = summary.Fid is { } value ? string.Create(culture, $"FID {value:F4} vs {summary.Reference}; ") : string.Empty;
+        return string.Create(culture,
+            $"{fid}{summary.Samples:N0} samples, NFE {summary.Nfe.Predictor} predictor + {summary.Nfe.Refiner} refiner per sample, " +
+            $"{summary.Seconds:F1} s ({summary.SamplesPerSecond:N0} samples/s); {Path.Combine(outDirectory, "summary.json")}");
+    }
+}

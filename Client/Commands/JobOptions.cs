@@ -1,0 +1,74 @@
+using System.CommandLine;
+using OrleansFlow.Jobs;
+using OrleansFlow.Models;
+using OrleansFlow.Sampling;
+
+namespace OrleansFlow.Client.Commands;
+
+/// <summary>The options every job command shares, and how they become a <see cref="JobSpec"/>.</summary>
+internal sealed class JobOptions
+{
+    private readonly JobKind _kind;
+
+    public JobOptions(JobKind kind, int defaultSamples)
+    {
+        _kind = kind;
+        Samples = new("--samples") { Description = "Number of samples", DefaultValueFactory = _ => defaultSamples };
+        Out = new("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", kind.ToString().ToLowerInvariant()) };
+    }
+
+    public Option<string> Model { get; } = new("--model") { Description = $"Model: {ModelCatalog.Allowed}", DefaultValueFactory = _ => GmmDemo.Name };
+
+    public Option<string> Sampler { get; } = new("--sampler") { Description = $"Sampler: {SamplerSpec.Allowed}", DefaultValueFactory = _ => "heun:steps=8" };
+
+    public Option<int> Samples { get; }
+
+    public Option<long> Seed { get; } = new("--seed") { Description = "Job seed: sample i's noise and label depend only on (seed, i)", DefaultValueFactory = _ => 0 };
+
+    public Option<int> ShardSize { get; } = new("--shard-size") { Description = "Samples per shard (the unit of resume and scheduling)", DefaultValueFactory = _ => 1000 };
+
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Samples per model call", DefaultValueFactory = _ => 250 };
+
+    public Option<double> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale s (1 = conditional velocity only)", DefaultValueFactory = _ => 1 };
+
+    public Option<int?> Class { get; } = new("--class") { Description = "Class label of every sample (default: drawn per sample from the seed)" };
+
+    public Option<bool> Unconditional { get; } = new("--unconditional") { Description = "Sample the null class of a class-conditional model" };
+
+    public Option<string> Out { get; }
+
+    public Option<bool> Resume { get; } = new("--resume") { Description = "Continue an interrupted run in --out, skipping finished shards" };
+
+    public Option<bool> Force { get; } = new("--force") { Description = "Replace an existing --out directory" };
+
+    public Option<int> Workers { get; } = new("--workers") { Description = "Shards run at once", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+
+    public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress bar" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The spec these options describe; <paramref name="customize"/> adds kind-specific fields.</summary>
+    public JobSpec ToSpec(ParseResult result, Func<JobSpec, JobSpec>? customize = null)
+    {
+        var spec = new JobSpec
+        {
+            Kind = _kind,
+            Model = result.GetValue(Model)!,
+            Sampler = SamplerSpec.Parse(result.GetValue(Sampler)!),
+            Samples = result.GetValue(Samples),
+            Seed = result.GetValue(Seed),
+            ShardSize = result.GetValue(ShardSize),
+            BatchSize = result.GetValue(BatchSize),
+            Guidance = result.GetValue(Guidance),
+            ClassLabel = result.GetValue(Class),
+            Unconditional = result.GetValue(Unconditional),
+        };
+        return (customize?.Invoke(spec) ?? spec).Validate();
+    }
+}

@@ -1,0 +1,3 @@
+using OrleansFlow.Client;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error);
