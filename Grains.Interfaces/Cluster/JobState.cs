@@ -1,0 +1,17 @@
+namespace OrleansFlow.Cluster;
+
+public enum JobState
+{
+    /// <summary>Shards are being generated.</summary>
+    Running,
+
+    /// <summary>Every shard is done; one silo is merging the results.</summary>
+    Finalizing,
+
+    Succeeded,
+
+    /// <summary>A shard failed more often than the attempt bound, or finalisation failed.</summary>
+    Failed,
+
+    Cancelled,
+}
