@@ -69,7 +69,7 @@ internal static class JobCommands
             await error.WriteLineAsync($"orleansflow: interrupted; finished shards are kept in {outDirectory}: run the same command with --resume to finish");
             return ExitCodes.Interrupted;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JobFailedException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"orleansflow: failed: {e.Message} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
             return ExitCodes.Failure;

@@ -37,7 +37,10 @@ public sealed class ResolvedJob
 
     public static ResolvedJob Create(JobSpec spec) => Create(spec, ModelCatalog.Load(spec.Model));
 
-    public static ResolvedJob Create(JobSpec spec, IFlowModel model)
+    /// <summary>What a worker needs to run shards: everything but the FID reference (read only by the finaliser).</summary>
+    public static ResolvedJob ForShards(JobSpec spec, IFlowModel model) => Create(spec, model, resolveReference: false);
+
+    public static ResolvedJob Create(JobSpec spec, IFlowModel model, bool resolveReference = true)
     {
         spec.Validate();
         var labels = LabelPolicy.For(spec, model.Info);
@@ -47,7 +50,7 @@ public sealed class ResolvedJob
         }
 
         var features = new IdentityFeatures(model.Info.Shape.Elements);
-        var reference = spec.Kind == JobKind.Fid ? FidReference.Resolve(spec.Reference, model, labels, features.Dimension) : null;
+        var reference = spec.Kind == JobKind.Fid && resolveReference ? FidReference.Resolve(spec.Reference, model, labels, features.Dimension) : null;
         return new ResolvedJob(spec, model, labels, features, reference);
     }
 }

@@ -11,7 +11,7 @@ namespace OrleansFlow.Models;
 /// r_k ∝ π_k·N(x; tμ_k, σ_k²I) over the components of the requested class,
 /// v = Σ_k r_k·(μ_k + a_k·(x − tμ_k)). Computed in double per sample, stored as float.
 /// </summary>
-public sealed class GaussianMixtureFlow : IFlowModel
+public sealed class GaussianMixtureFlow : IFlowModel, IHasMemoryFootprint
 {
     private readonly MixtureComponent[] _components;
 
@@ -35,6 +35,8 @@ public sealed class GaussianMixtureFlow : IFlowModel
     public IVelocityRefiner? Refiner { get; }
 
     public IReadOnlyList<MixtureComponent> Components => _components;
+
+    public long EstimatedBytes => _components.Sum(c => (long)c.Mean.Length * sizeof(double));
 
     public ITensor Velocity(ITensor x, double t, ReadOnlySpan<int> labels)
     {

@@ -1,60 +1,83 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
+using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
 
 namespace OrleansFlow.Silo.Embedded;
 
 /// <summary>
-/// Runs a whole job in this process: the shards not yet finished run in parallel, each writes its
-/// result atomically, and once all are finished the job is finalised. Killing the process at any
-/// point loses at most the shards in flight; <c>--resume</c> finishes the rest.
+/// Runs a whole job in this process with the cluster's own machinery — an in-memory cluster store,
+/// sampler actors, worker loops and the finaliser — over the output directory as blob store. Each
+/// shard's result is written atomically and a shard whose result exists is not run again, so killing
+/// the process at any point loses at most the shards in flight and <c>--resume</c> finishes the rest.
 /// </summary>
 public static class EmbeddedRunner
 {
+    private const string NodeId = "embedded";
+
     public static async Task<JobSummary> RunAsync(
         JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
-        var job = ResolvedJob.Create(spec);
+        var samplers = new SamplerDirectory(new SamplerDirectoryOptions());
+        var job = ResolvedJob.Create(spec, samplers.Get(spec.Model).Model);
         OutputDirectory.Prepare(outputDirectory, spec, options);
-        var store = new LocalDirectoryBlobStore(outputDirectory);
+        var blobs = new LocalDirectoryBlobStore(outputDirectory);
         var layout = new JobLayout();
-        var output = JobOutput.For(job, store, layout);
-
-        if (await store.ExistsAsync(layout.Summary, cancellationToken))
+        if (await blobs.ExistsAsync(layout.Summary, cancellationToken))
         {
             // A resume of a finished job: nothing to do, report what it produced.
-            return JobJson.Deserialize<JobSummary>(await store.ReadAllBytesAsync(layout.Summary, cancellationToken));
+            return JobJson.Deserialize<JobSummary>(await blobs.ReadAllBytesAsync(layout.Summary, cancellationToken));
         }
 
-        var pending = new List<ShardRange>();
+        var output = JobOutput.For(job, blobs, layout);
+        long alreadyDone = 0;
+        var resumedShards = 0;
         foreach (var shard in job.Shards)
         {
-            if (!await store.ExistsAsync(output.ShardResult(shard), cancellationToken))
+            if (await blobs.ExistsAsync(output.ShardResult(shard), cancellationToken))
             {
-                pending.Add(shard);
+                alreadyDone += shard.Count;
+                resumedShards++;
             }
         }
 
+        var store = new InMemoryClusterStore();
+        var jobId = JobId.New();
+        // One attempt: a shard that throws here will throw again; fail fast and let the user --resume.
+        await store.SubmitAsync(new JobSubmission(jobId, spec, job.Model.Info.Key, IdempotencyKey: null, MaxAttempts: 1), cancellationToken);
+
         var clock = Stopwatch.StartNew();
-        long alreadyDone = spec.Samples - pending.Sum(s => (long)s.Count);
         long generated = 0;
-        void Report(int samples)
-        {
-            var total = Interlocked.Add(ref generated, samples);
-            progress?.Report(new JobProgress(alreadyDone + total, spec.Samples, total, clock.Elapsed));
-        }
-
         progress?.Report(new JobProgress(alreadyDone, spec.Samples, 0, TimeSpan.Zero));
-        await Parallel.ForEachAsync(
-            pending,
-            new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken },
-            async (shard, ct) => await output.RunShardAsync(shard, Report, ct));
+        var worker = new WorkerOptions { NodeId = NodeId, Workers = options.Workers, IdlePoll = TimeSpan.FromMilliseconds(20) };
+        var loop = new WorkerLoop(
+            store,
+            new ShardExecutor(store, blobs, samplers, worker, NullLogger<ShardExecutor>.Instance),
+            new JobFinalizer(store, blobs, samplers, worker, NullLogger<JobFinalizer>.Instance),
+            samplers,
+            worker,
+            NullLogger<WorkerLoop>.Instance)
+        {
+            LayoutOf = _ => layout,
+            SamplesGenerated = samples =>
+            {
+                var total = Interlocked.Add(ref generated, samples);
+                progress?.Report(new JobProgress(alreadyDone + total, spec.Samples, total, clock.Elapsed));
+            },
+            RunOf = _ => new RunRecord(clock.Elapsed.TotalSeconds, Interlocked.Read(ref generated), resumedShards, job.Model.Backend.Name),
+        };
 
-        var run = new RunRecord(clock.Elapsed.TotalSeconds, generated, job.Shards.Count - pending.Count, job.Model.Backend.Name);
-        var summary = await output.FinalizeAsync(run, cancellationToken);
-        summary = summary with { Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
-        await store.TryCreateAsync(layout.Summary, JobJson.Serialize(summary), cancellationToken);
-        return summary;
+        async Task<bool> JobFinished(CancellationToken ct) => (await store.GetJobAsync(jobId, ct))!.IsFinished;
+        await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => loop.RunAsync(JobFinished, cancellationToken), CancellationToken.None)));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var record = (await store.GetJobAsync(jobId, CancellationToken.None))!;
+        return record.State == JobState.Succeeded
+            ? record.Summary!
+            : throw new JobFailedException(record.Error ?? $"job ended {record.State}");
     }
 }

@@ -1,0 +1,22 @@
+namespace OrleansFlow.Cluster;
+
+/// <summary>How a silo's workers hold leases.</summary>
+public sealed record WorkerOptions
+{
+    /// <summary>Node id in membership and on every lease.</summary>
+    public required string NodeId { get; init; }
+
+    /// <summary>Shards run at once by this node.</summary>
+    public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Lease length; a lease is renewed every third of it.</summary>
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Wait between claim attempts when nothing is claimable.</summary>
+    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Wait after a store error before the next try (the store may be restarting).</summary>
+    public TimeSpan ErrorBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RenewInterval => LeaseTtl / 3;
+}
