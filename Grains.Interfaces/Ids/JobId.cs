@@ -1,6 +1,7 @@
 namespace OrleansFlow.Ids;
 
 /// <summary>Identifies one job; safe to use as a blob-name segment (lowercase letters, digits, '-').</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(JobIdJsonConverter))]
 public readonly record struct JobId
 {
     private const int MaxLength = 64;

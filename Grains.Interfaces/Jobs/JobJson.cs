@@ -15,6 +15,9 @@ public static class JobJson
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>The same on one line (server-sent event data must not contain line breaks).</summary>
+    public static JsonSerializerOptions CompactOptions { get; } = new(Options) { WriteIndented = false };
+
     public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
 
     public static T Deserialize<T>(ReadOnlySpan<byte> json) =>

@@ -50,23 +50,10 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
     /// <summary>Writes one PNG per sample; an existing image (from an interrupted run) is identical and kept.</summary>
     protected async Task WritePngsAsync(SampleBatch batch, CancellationToken cancellationToken)
     {
-        var shape = batch.Shape;
-        var channels = shape.Channels == 1 ? 1 : 3;
-        var hwc = new byte[shape.Height * shape.Width * channels];
         for (var i = 0; i < batch.Count; i++)
         {
-            ToImage(batch.Sample(i), hwc);
-            var png = Png.Encode(hwc, shape.Width, shape.Height, channels);
-            await store.TryCreateAsync(layout.Image(batch.Start + i), png, cancellationToken);
+            await store.TryCreateAsync(layout.Image(batch.Start + i), SampleImage.ToPng(batch.Sample(i), batch.Shape), cancellationToken);
         }
-    }
-
-    /// <summary>A sample as uint8 HWC by the documented rule: gray stays gray, 3+ channels keep the first three.</summary>
-    protected void ToImage(ReadOnlySpan<float> sample, Span<byte> hwc)
-    {
-        var shape = job.Model.Info.Shape;
-        var channels = shape.Channels == 1 ? 1 : 3;
-        ImageQuantizer.ToHwc(sample[..(channels * shape.Height * shape.Width)], channels, shape.Height, shape.Width, hwc);
     }
 
     protected JobSummary Summary(RunRecord run, NfeCount nfe, IReadOnlyList<string> outputs) => new()

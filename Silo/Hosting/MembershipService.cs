@@ -1,0 +1,64 @@
+using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
+
+namespace OrleansFlow.Silo.Hosting;
+
+/// <summary>
+/// Announces this silo (address, capacity, warm samplers) with a heartbeat, deactivates idle sampler
+/// actors, and on shutdown leaves the cluster, handing back any lease still held.
+/// </summary>
+public sealed partial class MembershipService(
+    IClusterStore store, SamplerDirectory samplers, WorkerOptions worker, SiloReadiness readiness, SiloIdentity identity,
+    Microsoft.Extensions.Options.IOptions<SiloOptions> options, ILogger<MembershipService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await readiness.WhenMigrated.WaitAsync(stoppingToken);
+        var interval = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                samplers.DeactivateIdle();
+                await store.HeartbeatAsync(new NodeInfo(worker.NodeId, identity.Address, worker.Workers, samplers.WarmKeys), stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogHeartbeatFailed(e);
+            }
+
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            var released = await store.LeaveAsync(worker.NodeId, cancellationToken);
+            LogLeft(released);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The leases expire on their own; leaving is only faster.
+            LogLeaveFailed(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat failed; retrying")]
+    private partial void LogHeartbeatFailed(Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster, releasing {Released} leases")]
+    private partial void LogLeft(int released);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not leave the cluster; leases will expire instead")]
+    private partial void LogLeaveFailed(Exception error);
+}

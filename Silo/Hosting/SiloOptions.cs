@@ -1,0 +1,51 @@
+namespace OrleansFlow.Silo.Hosting;
+
+/// <summary>
+/// The <c>OrleansFlow</c> configuration section (environment: <c>OrleansFlow__Postgres</c>, …).
+/// The address comes from <c>ASPNETCORE_URLS</c> as for any ASP.NET Core app.
+/// </summary>
+public sealed class SiloOptions
+{
+    public const string Section = "OrleansFlow";
+
+    /// <summary>PostgreSQL connection string; empty = an in-memory store (a single silo, for development).</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>Schema of the cluster tables (one cluster per schema).</summary>
+    public string Schema { get; set; } = "orleansflow";
+
+    /// <summary>Bearer token every <c>/v1</c> call must present.</summary>
+    public string Token { get; set; } = string.Empty;
+
+    /// <summary>Blob store: a local directory shared by the silos of one machine.</summary>
+    public string Store { get; set; } = "store";
+
+    /// <summary>This silo's id in membership and on its leases (default: host name and process id).</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>The address other nodes and operators can reach this silo at (recorded in membership).</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Shards run at once.</summary>
+    public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    public double LeaseTtlSeconds { get; set; } = 30;
+
+    public double HeartbeatSeconds { get; set; } = 5;
+
+    /// <summary>Attempts of a shard before its job fails.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Request bodies larger than this get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>Samples one synchronous <c>/v1/generate</c> request may ask for.</summary>
+    public int MaxGenerateSamples { get; set; } = 256;
+
+    public double SamplerIdleMinutes { get; set; } = 10;
+
+    public long SamplerMemoryBudgetBytes { get; set; } = 8L << 30;
+
+    /// <summary>Registers test devices such as the <c>fail-shard:</c> model (never in production).</summary>
+    public bool EnableTestModels { get; set; }
+}

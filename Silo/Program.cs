@@ -1,0 +1,4 @@
+using OrleansFlow.Silo.Hosting;
+
+var app = SiloHost.Build(args);
+await app.RunAsync();
