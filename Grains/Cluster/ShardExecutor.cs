@@ -35,6 +35,11 @@ public sealed partial class ShardExecutor(
             using var busy = actor.Use();
             var output = JobOutput.For(ResolvedJob.ForShards(lease.Spec, actor.Model), blobs, layout);
             existed = await blobs.ExistsAsync(output.ShardResult(lease.Range), work.Token);
+            if (options.InjectedFault?.Invoke(lease) is { } fault)
+            {
+                throw fault;
+            }
+
             if (!existed)
             {
                 await output.RunShardAsync(lease.Range, samplesDone, work.Token);

@@ -19,4 +19,10 @@ public sealed record WorkerOptions
     public TimeSpan ErrorBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan RenewInterval => LeaseTtl / 3;
+
+    /// <summary>
+    /// A test device: a shard for which this returns an exception throws it instead of running
+    /// (poison-shard tests). Null in production.
+    /// </summary>
+    public Func<ShardLease, Exception?>? InjectedFault { get; init; }
 }

@@ -34,6 +34,7 @@ public static class SiloHost
             NodeId = nodeId,
             Workers = options.Workers,
             LeaseTtl = TimeSpan.FromSeconds(options.LeaseTtlSeconds),
+            InjectedFault = PoisonShard.Parse(options.PoisonShard),
         });
         builder.Services.AddSingleton(new SamplerDirectory(new SamplerDirectoryOptions
         {

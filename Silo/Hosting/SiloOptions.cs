@@ -46,6 +46,9 @@ public sealed class SiloOptions
 
     public long SamplerMemoryBudgetBytes { get; set; } = 8L << 30;
 
-    /// <summary>Registers test devices such as the <c>fail-shard:</c> model (never in production).</summary>
-    public bool EnableTestModels { get; set; }
+    /// <summary>
+    /// Test device: <c>"SEED/INDEX"</c> makes shard INDEX of every job with seed SEED throw on every
+    /// attempt (a poison shard). Never set in production.
+    /// </summary>
+    public string? PoisonShard { get; set; }
 }

@@ -1,0 +1,28 @@
+using System.Globalization;
+using OrleansFlow.Cluster;
+
+namespace OrleansFlow.Silo.Hosting;
+
+/// <summary>The <c>OrleansFlow:PoisonShard</c> test device: <c>"SEED/INDEX"</c>.</summary>
+public static class PoisonShard
+{
+    public static Func<ShardLease, Exception?>? Parse(string? setting)
+    {
+        if (string.IsNullOrWhiteSpace(setting))
+        {
+            return null;
+        }
+
+        var parts = setting.Split('/');
+        if (parts.Length != 2
+            || !long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+            || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var index))
+        {
+            throw new SpecException("OrleansFlow:PoisonShard", $"'{setting}' is not SEED/INDEX");
+        }
+
+        return lease => lease.Spec.Seed == seed && lease.Range.Index == index
+            ? new InvalidOperationException($"poison shard {index} of seed {seed} (test device)")
+            : null;
+    }
+}
