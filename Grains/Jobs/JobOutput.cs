@@ -41,7 +41,7 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = (int)Math.Min(job.Spec.BatchSize, shard.End - start);
-            var batch = await Task.Run(() => job.Generator.Generate(start, count), cancellationToken);
+            var batch = await Task.Run(() => job.Generator.Generate(start, count, cancellationToken), cancellationToken);
             yield return batch;
             samplesDone(count);
         }

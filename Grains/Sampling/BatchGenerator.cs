@@ -16,7 +16,7 @@ public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, Label
 
     public LabelPolicy Labels => labels;
 
-    public SampleBatch Generate(long start, int count)
+    public SampleBatch Generate(long start, int count, CancellationToken cancellationToken = default)
     {
         var shape = model.Info.Shape;
         var noise = new float[count * shape.Elements];
@@ -27,7 +27,7 @@ public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, Label
 
         var modelLabels = new int[model.Info.IsConditional ? count : 0];
         labels.Fill(_noise, start, modelLabels);
-        var velocity = new GuidedVelocity(model, modelLabels, guidance);
+        var velocity = new GuidedVelocity(model, modelLabels, guidance, cancellationToken);
         var samples = new float[noise.Length];
         using (var x0 = model.Backend.Upload(noise, count, shape))
         using (var x1 = sampler.Sample(x0, velocity))

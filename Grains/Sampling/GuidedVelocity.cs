@@ -14,10 +14,13 @@ public sealed class GuidedVelocity
     private readonly int[] _labels;
     private readonly int[]? _guidedLabels;
     private readonly double _scale;
+    private readonly CancellationToken _cancellation;
 
-    public GuidedVelocity(IFlowModel model, ReadOnlySpan<int> labels, double guidance)
+    /// <param name="cancellation">Checked before every evaluation, so a long trajectory stops within one step.</param>
+    public GuidedVelocity(IFlowModel model, ReadOnlySpan<int> labels, double guidance, CancellationToken cancellation = default)
     {
         _model = model;
+        _cancellation = cancellation;
         _labels = labels.ToArray();
         _scale = guidance;
         // s = 1 is the conditional velocity alone: one call, no unconditional half (DESIGN.md "Guidance").
@@ -34,6 +37,7 @@ public sealed class GuidedVelocity
     /// <summary>v(x, t) of the predictor.</summary>
     public ITensor Predict(ITensor x, double t)
     {
+        _cancellation.ThrowIfCancellationRequested();
         Nfe += new NfeCount(1, 0);
         if (_guidedLabels is null)
         {
@@ -50,6 +54,7 @@ public sealed class GuidedVelocity
     {
         var refiner = _model.Refiner ?? throw new SpecException(
             SamplerSpec.Field, $"{_model.Info.Name} has no velocity refiner: use flowturbo with r=0, or heun/euler");
+        _cancellation.ThrowIfCancellationRequested();
         Nfe += new NfeCount(0, 1);
         if (_guidedLabels is null)
         {
