@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using OrleansFlow.Client.Cluster;
+using OrleansFlow.Cluster.Tests.Postgres;
+using OrleansFlow.Jobs;
+
+namespace OrleansFlow.Silo.Tests;
+
+/// <summary>
+/// A cluster of real silo processes sharing one PostgreSQL schema and one local blob store, as
+/// Orleans' TestingHost does with StandaloneSiloHandle: start, kill (SIGKILL), stop (SIGTERM),
+/// pause/resume (SIGSTOP/SIGCONT) and add silos.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    public const string Token = "test-token";
+
+    private readonly PostgresServer _postgres;
+    private readonly Dictionary<string, string> _settings;
+    private readonly List<SiloProcess> _silos = [];
+    private int _next;
+
+    private TestCluster(PostgresServer postgres, string root, Dictionary<string, string> settings)
+    {
+        _postgres = postgres;
+        Root = root;
+        _settings = settings;
+    }
+
+    /// <summary>Blob store, silo logs and scratch files of this cluster.</summary>
+    public string Root { get; }
+
+    public string StorePath => Path.Combine(Root, "store");
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    public static async Task<TestCluster> StartAsync(PostgresServer postgres, int silos, ClusterSettings? settings = null)
+    {
+        settings ??= new ClusterSettings();
+        var root = Path.Combine(Path.GetTempPath(), "orleansflow-cluster-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var values = new Dictionary<string, string>
+        {
+            ["OrleansFlow__Postgres"] = postgres.ConnectionString,
+            ["OrleansFlow__Schema"] = postgres.NewSchemaName("cluster"),
+            ["OrleansFlow__Token"] = Token,
+            ["OrleansFlow__Store"] = Path.Combine(root, "store"),
+            ["OrleansFlow__Workers"] = settings.WorkersPerSilo.ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__LeaseTtlSeconds"] = settings.LeaseTtl.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__HeartbeatSeconds"] = "1",
+            ["OrleansFlow__MaxAttempts"] = settings.MaxAttempts.ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__MaxRequestBodyBytes"] = settings.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
+        };
+        if (settings.PoisonShard is { } poison)
+        {
+            values["OrleansFlow__PoisonShard"] = poison;
+        }
+
+        var cluster = new TestCluster(postgres, root, values);
+        for (var i = 0; i < silos; i++)
+        {
+            await cluster.StartAdditionalSiloAsync();
+        }
+
+        return cluster;
+    }
+
+    public async Task<SiloProcess> StartAdditionalSiloAsync()
+    {
+        var silo = SiloProcess.Start($"silo-{_next++}", FreePort(), _settings, Root);
+        _silos.Add(silo);
+        await WaitReadyAsync(silo);
+        return silo;
+    }
+
+    public Task KillSiloAsync(SiloProcess silo) => silo.KillAsync();
+
+    public Task StopSiloAsync(SiloProcess silo) => silo.StopAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>An API client on a silo that is running.</summary>
+    public ClusterClient Client(SiloProcess? silo = null) => new((silo ?? _silos.First(s => !s.HasExited)).Address, Token);
+
+    public HttpClient Http(SiloProcess? silo = null, string? token = Token)
+    {
+        var http = new HttpClient { BaseAddress = (silo ?? _silos.First(s => !s.HasExited)).Address };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    /// <summary>Polls the job until it is finished.</summary>
+    public async Task<ClusterJob> WaitAsync(string jobId, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            try
+            {
+                using var client = Client();
+                var job = await client.GetAsync(jobId, deadline.Token);
+                if (job.IsFinished)
+                {
+                    return job;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The silo asked may be the one being killed; the next poll picks another.
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+
+    /// <summary>Waits until the job has at least <paramref name="shards"/> shards done.</summary>
+    public async Task<ClusterJob> WaitForShardsAsync(string jobId, int shards, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            using var client = Client();
+            var job = await client.GetAsync(jobId, deadline.Token);
+            if (job.ShardsDone >= shards || job.IsFinished)
+            {
+                return job;
+            }
+
+            await Task.Delay(50, deadline.Token);
+        }
+    }
+
+    public string Logs() => string.Join("\n", _silos.Select(s => $"--- {s.NodeId}\n{s.ReadLog()}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task WaitReadyAsync(SiloProcess silo)
+    {
+        using var http = new HttpClient { BaseAddress = silo.Address, Timeout = TimeSpan.FromSeconds(2) };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            if (silo.HasExited)
+            {
+                throw new InvalidOperationException($"silo {silo.NodeId} exited during start:\n{silo.ReadLog()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync("readyz", deadline.Token);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!deadline.IsCancellationRequested)
+            {
+                // One slow probe.
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Settings every silo of a <see cref="TestCluster"/> gets.</summary>
+public sealed record ClusterSettings
+{
+    public int WorkersPerSilo { get; init; } = 1;
+
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(3);
+
+    public int MaxAttempts { get; init; } = 3;
+
+    public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>"SEED/INDEX": that shard of every job with that seed always throws.</summary>
+    public string? PoisonShard { get; init; }
+}
