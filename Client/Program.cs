@@ -1,3 +1,14 @@
+using System.Runtime.InteropServices;
 using OrleansFlow.Client;
 
-return await Cli.RunAsync(args, Console.Out, Console.Error);
+// Ctrl+C (SIGINT) and SIGTERM cancel the job: finished shards are kept and the exit code is 130.
+using var interrupted = new CancellationTokenSource();
+void Interrupt(PosixSignalContext context)
+{
+    context.Cancel = true;
+    interrupted.Cancel();
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+return await Cli.RunAsync(args, Console.Out, Console.Error, interrupted.Token);

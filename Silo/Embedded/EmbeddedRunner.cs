@@ -55,6 +55,7 @@ public static class EmbeddedRunner
         var summary = await output.FinalizeAsync(run, cancellationToken);
         summary = summary with { Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
         await store.TryCreateAsync(layout.Summary, JobJson.Serialize(summary), cancellationToken);
+        OutputDirectory.Tidy(outputDirectory);
         return summary;
     }
 }
