@@ -41,6 +41,19 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_WithoutQuiet_ReportsProgressOnStderrAndResultOnStdout()
+    {
+        var job = new JobDirectory(_temp.Combine("gen"));
+
+        var result = await Orleansflow.RunAsync("generate", "--samples", "5", "--out", job.Path);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("5/5 100 %", result.ErrorLines[^1]);
+        Assert.Contains("5 samples, NFE 16 predictor + 0 refiner per sample", result.Output);
+        Assert.Contains(Path.Combine(job.Path, "summary.json"), result.Output);
+    }
+
+    [Fact]
     public async Task Generate_Class3_EveryLabelIs3()
     {
         var job = new JobDirectory(_temp.Combine("gen"));
