@@ -2,10 +2,11 @@ using System.Runtime.InteropServices;
 using OrleansFlow.Client;
 
 // Ctrl+C (SIGINT) and SIGTERM cancel the job: finished shards are kept and the exit code is 130.
+// A second signal is not intercepted, so it ends the process at once.
 using var interrupted = new CancellationTokenSource();
 void Interrupt(PosixSignalContext context)
 {
-    context.Cancel = true;
+    context.Cancel = !interrupted.IsCancellationRequested;
     interrupted.Cancel();
 }
 
