@@ -61,7 +61,7 @@ internal static class JobCommands
         }
         catch (SpecException e)
         {
-            await error.WriteLineAsync($"orleansflow: --{e.Message}");
+            await error.WriteLineAsync($"orleansflow: --{Cli.OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -71,7 +71,7 @@ internal static class JobCommands
         }
         catch (Exception e) when (e is JobFailedException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"orleansflow: failed: {e.Message} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
+            await error.WriteLineAsync($"orleansflow: failed: {Cli.OneLine(e.Message)} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
             return ExitCodes.Failure;
         }
     }

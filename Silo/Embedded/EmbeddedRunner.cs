@@ -76,6 +76,7 @@ public static class EmbeddedRunner
         cancellationToken.ThrowIfCancellationRequested();
 
         var record = (await store.GetJobAsync(jobId, CancellationToken.None))!;
+        OutputDirectory.Tidy(outputDirectory);
         return record.State == JobState.Succeeded
             ? record.Summary!
             : throw new JobFailedException(record.Error ?? $"job ended {record.State}");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 
 using OrleansFlow.Jobs;
+using OrleansFlow.Storage;
 
 namespace OrleansFlow.Silo.Embedded;
 
@@ -20,6 +21,11 @@ public static class OutputDirectory
             throw new SpecException("resume", "cannot be combined with --force");
         }
 
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new SpecException("out", "must not be empty");
+        }
+
         if (File.Exists(path))
         {
             throw new SpecException("out", $"'{path}' is a file, not a directory");
@@ -29,6 +35,7 @@ public static class OutputDirectory
         if (exists && options.Resume)
         {
             RequireSameSpec(path, spec);
+            RemoveStaleTemporaries(path);
             return;
         }
 
@@ -47,9 +54,32 @@ public static class OutputDirectory
             Directory.CreateDirectory(path);
             File.WriteAllBytes(Path.Combine(path, JobFile), JobJson.Serialize(spec));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new SpecException("out", $"'{path}' is not writable: {e.Message}");
+        }
+    }
+
+    /// <summary>Removes the (empty) temporary folder of a finished run, so the directory holds only outputs.</summary>
+    public static void Tidy(string path)
+    {
+        var temporary = Path.Combine(path, LocalDirectoryBlobStore.TemporaryFolder);
+        if (Directory.Exists(temporary) && !Directory.EnumerateFileSystemEntries(temporary).Any())
+        {
+            Directory.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// A killed run can leave half-written blobs in the temporary folder; they were never moved into place,
+    /// so nothing refers to them. One embedded run owns the directory, so they can go.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string path)
+    {
+        var temporary = Path.Combine(path, LocalDirectoryBlobStore.TemporaryFolder);
+        if (Directory.Exists(temporary))
+        {
+            Directory.Delete(temporary, recursive: true);
         }
     }
 
