@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using OrleansFlow.Client.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Silo.Embedded;
 
@@ -47,6 +48,11 @@ internal static class JobCommands
         try
         {
             var spec = options.ToSpec(result, customize);
+            if (result.GetValue(options.Cluster) is { } cluster)
+            {
+                return await RunOnClusterAsync(result, options, spec, cluster, output, error, cancellationToken);
+            }
+
             var run = new RunOptions
             {
                 Resume = result.GetValue(options.Resume),
@@ -73,6 +79,55 @@ internal static class JobCommands
         {
             await error.WriteLineAsync($"orleansflow: failed: {Cli.OneLine(e.Message)} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
             return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// <c>--cluster URL</c>: the same job on a cluster; <c>--out</c>, when given explicitly, receives the
+    /// job's summary.json. Ctrl+C stops following, the job goes on.
+    /// </summary>
+    private static async Task<int> RunOnClusterAsync(
+        ParseResult result, JobOptions options, JobSpec spec, Uri cluster, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (result.GetValue(options.Resume) || result.GetValue(options.Force))
+        {
+            throw new SpecException("cluster", "a cluster job resumes by itself: --resume and --force apply to embedded runs only");
+        }
+
+        if (!cluster.IsAbsoluteUri || cluster.Scheme is not ("http" or "https"))
+        {
+            throw new SpecException("cluster", $"'{cluster}' is not an http(s) URL");
+        }
+
+        var token = result.GetValue(options.Token) ?? Environment.GetEnvironmentVariable("ORLEANSFLOW_TOKEN");
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            throw new SpecException("token", "is required with --cluster (or set ORLEANSFLOW_TOKEN)");
+        }
+
+        var outDirectory = result.GetResult(options.Out) is { Implicit: false } ? result.GetValue(options.Out) : null;
+        using var client = new ClusterClient(cluster, token);
+        using var progress = result.GetValue(options.Quiet) ? null : new ConsoleProgressBar(error);
+        try
+        {
+            var summary = await ClusterRun.RunAsync(spec, client, outDirectory, progress, error, cancellationToken);
+            progress?.Complete();
+            await output.WriteLineAsync(Describe(summary, outDirectory ?? cluster.ToString()));
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is HttpRequestException or ClusterRequestException)
+        {
+            await error.WriteLineAsync($"orleansflow: --cluster: {Cli.OneLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (JobFailedException e)
+        {
+            await error.WriteLineAsync($"orleansflow: failed: {Cli.OneLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
         }
     }
 

@@ -45,9 +45,13 @@ internal sealed class JobOptions
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress bar" };
 
+    public Option<Uri?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster at this URL instead of running embedded (e.g. http://silo:8080)" };
+
+    public Option<string?> Token { get; } = new("--token") { Description = "Bearer token of the cluster (default: $ORLEANSFLOW_TOKEN)" };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet })
+        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Cluster, Token })
         {
             command.Options.Add(option);
         }
