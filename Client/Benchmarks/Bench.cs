@@ -5,7 +5,7 @@ internal static class Bench
 {
     public static async Task<BenchReport> RunAsync(BenchSettings settings, bool quick, TextWriter output, StatusLine status, CancellationToken cancellationToken)
     {
-        var machine = MachineInfo.Current;
+        var machine = MachineInfo.Now();
         BenchPrinter.WriteMachine(output, machine, quick);
 
         status.Report($"(a) embedded runner vs direct loops, {settings.Repetitions} runs each");

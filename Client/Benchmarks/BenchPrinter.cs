@@ -12,8 +12,11 @@ internal static class BenchPrinter
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static void WriteMachine(TextWriter w, MachineInfo machine, bool quick) =>
-        w.WriteLine(Format($"orleansflow bench{(quick ? " --quick" : string.Empty)}: {machine.ProcessorCount} cores (Environment.ProcessorCount), {machine.Os}, {machine.Runtime}"));
+    public static void WriteMachine(TextWriter w, MachineInfo machine, bool quick)
+    {
+        var load = machine.LoadAverage is { } value ? Format($", load average {value:F2} at start") : string.Empty;
+        w.WriteLine(Format($"orleansflow bench{(quick ? " --quick" : string.Empty)}: {machine.ProcessorCount} cores (Environment.ProcessorCount){load}, {machine.Os}, {machine.Runtime}"));
+    }
 
     public static void WriteOverhead(TextWriter w, OverheadReport report)
     {
@@ -48,7 +51,7 @@ internal static class BenchPrinter
         w.WriteLine(Format($"{SamplersTitle}: RMS error vs {report.Reference} on samples 0..{report.ErrorSamples - 1} (same noise and labels),"));
         w.WriteLine(Format($"FID vs the exact moments from {report.FidSamples:N0} samples (identity features, as the fid job)"));
         w.WriteLine(Format(
-            $"time = generation only, {report.FidSamples:N0} samples, {report.Workers} shards at once, one run per setting; the reference took {report.ReferenceSeconds:F1} s"));
+            $"time = generation only, fastest of {report.TimingRuns} runs on the {report.ErrorSamples:N0} error samples, {report.Workers} shards at once; the reference took {report.ReferenceSeconds:F1} s"));
         w.WriteLine();
         var table = new TextTable("sampler", "predictor NFE", "refiner NFE", "RMS error", "local order", "ms/1000 samples", "FID");
         SamplerRow? previous = null;

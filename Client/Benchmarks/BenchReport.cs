@@ -5,10 +5,29 @@ namespace OrleansFlow.Client.Benchmarks;
 /// <summary>Everything one bench run measured; written as JSON by <c>--json</c>.</summary>
 internal sealed record BenchReport(MachineInfo Machine, bool Quick, OverheadReport Overhead, SamplerReport Samplers);
 
-internal sealed record MachineInfo(int ProcessorCount, string Os, string Runtime)
+/// <param name="LoadAverage">The 1-minute load average when the bench started (Linux), to judge how shared the cores were.</param>
+internal sealed record MachineInfo(int ProcessorCount, string Os, string Runtime, double? LoadAverage)
 {
-    public static MachineInfo Current { get; } = new(
-        Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.OSDescription, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+    private const string LoadAverageFile = "/proc/loadavg";
+
+    public static MachineInfo Now() => new(
+        Environment.ProcessorCount,
+        System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        ReadLoadAverage());
+
+    private static double? ReadLoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText(LoadAverageFile).Split(' ')[0];
+            return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>Part (a): the same FID job through the embedded runner and through direct loops.</summary>
@@ -26,6 +45,7 @@ internal sealed record SamplerReport(
     SamplerSpec Reference,
     int ErrorSamples,
     int FidSamples,
+    int TimingRuns,
     int Workers,
     double ReferenceSeconds,
     IReadOnlyList<SamplerRow> Rows,
@@ -35,7 +55,7 @@ internal sealed record SamplerReport(
 /// <param name="PredictorNfe">Predictor evaluations per sample, as counted while sampling.</param>
 /// <param name="RefinerNfe">Refiner evaluations per sample, as counted while sampling.</param>
 /// <param name="RmsError">RMS of x1 − x1(reference) over the first ErrorSamples samples.</param>
-/// <param name="MsPer1000">Wall milliseconds per 1000 samples, generation only.</param>
+/// <param name="MsPer1000">Wall milliseconds per 1000 samples, generation only, fastest of TimingRuns runs on the error samples.</param>
 /// <param name="Fid">Against the exact moments, from FidSamples samples.</param>
 internal sealed record SamplerRow(SamplerSpec Sampler, long PredictorNfe, long RefinerNfe, double RmsError, double MsPer1000, double Fid)
 {

@@ -26,6 +26,9 @@ internal sealed record BenchSettings
     /// <summary>Part (b): the samples each setting generates for its FID (the first <see cref="ErrorSamples"/> give its error).</summary>
     public required int FidSamples { get; init; }
 
+    /// <summary>Part (b): timed runs of each setting on the error samples; the fastest counts.</summary>
+    public required int TimingRuns { get; init; }
+
     public required SamplerSpec Reference { get; init; }
 
     public required IReadOnlyList<SamplerSpec> Samplers { get; init; }
@@ -54,9 +57,10 @@ internal sealed record BenchSettings
         OverheadSamples = overheadSamples,
         ShardSize = 1000,
         BatchSize = 250,
-        Repetitions = 3,
+        Repetitions = 5,
         ErrorSamples = 2000,
         FidSamples = 10_000,
+        TimingRuns = 3,
         // Heun's error at 2048 steps is ~(64/2048)² ≈ 1e-3 of the finest Heun setting's below: negligible.
         Reference = SamplerSpec.Heun(2048),
         Samplers = Sweep(euler: [4, 8, 16, 32, 64, 128], heun: [2, 4, 8, 16, 32, 64], h: [1, 2, 3], p: [0, 1, 2, 3, 4], r: [1, 2, 3, 4, 5, 6]),
@@ -69,9 +73,11 @@ internal sealed record BenchSettings
         ShardSize = 250,
         BatchSize = 125,
         Repetitions = 3,
-        ErrorSamples = 200,
-        FidSamples = 1000,
-        Reference = SamplerSpec.Heun(256),
+        ErrorSamples = 100,
+        FidSamples = 500,
+        TimingRuns = 2,
+        // 8x the steps of the finest Heun setting below: about 1/64 of its error.
+        Reference = SamplerSpec.Heun(128),
         Samplers = Sweep(euler: [4, 8, 16, 32], heun: [2, 4, 8, 16], h: [1, 2], p: [0, 2], r: [1, 3]),
         Target = SamplerSpec.Heun(4),
     };

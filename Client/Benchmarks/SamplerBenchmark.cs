@@ -24,14 +24,14 @@ internal static class SamplerBenchmark
         foreach (var sampler in settings.Samplers)
         {
             status.Report($"{sampler} ({rows.Count + 1}/{settings.Samplers.Count})");
-            var job = ResolvedJob.Create(settings.FidJob(sampler, settings.FidSamples), model);
-            rows.Add(Measure(job, reference, settings.Workers, cancellationToken));
+            rows.Add(Measure(settings, sampler, model, reference, cancellationToken));
         }
 
         return new SamplerReport(
             settings.Reference,
             settings.ErrorSamples,
             settings.FidSamples,
+            settings.TimingRuns,
             settings.Workers,
             referenceSeconds,
             rows,
@@ -46,17 +46,28 @@ internal static class SamplerBenchmark
         return SolverError.ConvergenceOrder([.. swept.Select(r => r.Sampler.Steps)], [.. swept.Select(r => r.RmsError)]);
     }
 
-    private static SamplerRow Measure(ResolvedJob job, float[] reference, int workers, CancellationToken cancellationToken)
+    private static SamplerRow Measure(BenchSettings settings, SamplerSpec sampler, IFlowModel model, float[] reference, CancellationToken cancellationToken)
     {
-        // Only generation is timed: the FID's moments cost the same for every sampler.
-        var clock = Stopwatch.StartNew();
-        var (samples, nfe) = DirectLoop.Samples(job, workers, cancellationToken);
-        var msPer1000 = clock.Elapsed.TotalMilliseconds * 1000 / job.Spec.Samples;
+        // Timed on the error samples, best of a few runs: one run of a fraction of a second on this shared
+        // machine was too noisy to rank neighbouring settings. Only generation is timed.
+        var errorJob = ResolvedJob.Create(settings.FidJob(sampler, settings.ErrorSamples), model);
+        var fastest = TimeSpan.MaxValue;
+        float[] samples = [];
+        NfeCount nfe = default;
+        for (var run = 0; run < settings.TimingRuns; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            (samples, nfe) = DirectLoop.Samples(errorJob, settings.Workers, cancellationToken);
+            fastest = TimeSpan.FromTicks(Math.Min(fastest.Ticks, clock.Elapsed.Ticks));
+        }
 
-        // Samples 0..ErrorSamples−1 have the reference's noise and labels: they depend only on (seed, index).
-        var error = SolverError.Rms(samples.AsSpan(0, reference.Length), reference);
-        var moments = new FeatureMoments(job.Features.Dimension);
-        moments.AddFeatures(job.Features, samples, job.Spec.Samples);
-        return new SamplerRow(job.Spec.Sampler, nfe.Predictor, nfe.Refiner, error, msPer1000, DirectLoop.FidOf(job, moments));
+        // The same indices as the reference, hence the same noise and labels: they depend only on (seed, index).
+        var error = SolverError.Rms(samples, reference);
+
+        var fidJob = ResolvedJob.Create(settings.FidJob(sampler, settings.FidSamples), model);
+        var moments = new FeatureMoments(fidJob.Features.Dimension);
+        moments.AddFeatures(fidJob.Features, DirectLoop.Samples(fidJob, settings.Workers, cancellationToken).Samples, settings.FidSamples);
+        var msPer1000 = fastest.TotalMilliseconds * 1000 / settings.ErrorSamples;
+        return new SamplerRow(sampler, nfe.Predictor, nfe.Refiner, error, msPer1000, DirectLoop.FidOf(fidJob, moments));
     }
 }

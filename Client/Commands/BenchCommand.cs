@@ -8,7 +8,7 @@ namespace OrleansFlow.Client.Commands;
 internal static class BenchCommand
 {
     private const int DefaultSamples = 20_000;
-    private const int QuickSamples = 2_000;
+    private const int QuickSamples = 1_000;
 
     public static Command Create(TextWriter output, TextWriter error)
     {
