@@ -16,6 +16,12 @@ internal static class BenchPrinter
     {
         var load = machine.LoadAverage is { } value ? Format($", load average {value:F2} at start") : string.Empty;
         w.WriteLine(Format($"orleansflow bench{(quick ? " --quick" : string.Empty)}: {machine.ProcessorCount} cores (Environment.ProcessorCount){load}, {machine.Os}, {machine.Runtime}"));
+        if (machine.LoadAverage > machine.ProcessorCount)
+        {
+            // Errors, NFE and FID are deterministic; only the times suffer from a shared machine.
+            w.WriteLine("WARNING: more runnable processes than cores: other work shares the CPU, so wall times (and any ranking by time)");
+            w.WriteLine("         are unreliable here; the NFE, error and FID columns are deterministic and unaffected.");
+        }
     }
 
     public static void WriteOverhead(TextWriter w, OverheadReport report)
