@@ -5,6 +5,16 @@ public readonly record struct ShardRange(int Index, long Start, int Count)
 {
     public long End => Start + Count;
 
+    /// <summary>The shard's micro-batches in index order: (start, count), all of <paramref name="batchSize"/> but the last.</summary>
+    public IEnumerable<(long Start, int Count)> Batches(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        for (var start = Start; start < End; start += batchSize)
+        {
+            yield return (start, (int)Math.Min(batchSize, End - start));
+        }
+    }
+
     /// <summary>The shards of a job: equal contiguous ranges, the last one possibly shorter.</summary>
     public static IReadOnlyList<ShardRange> Plan(JobSpec spec)
     {

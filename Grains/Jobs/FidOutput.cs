@@ -25,9 +25,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         var nfe = default(NfeCount);
         await foreach (var batch in BatchesAsync(shard, samplesDone, cancellationToken))
         {
-            var buffer = new float[batch.Count * features.Dimension];
-            features.Extract(batch.Samples, batch.Count, buffer);
-            moments.AddBatch(buffer, batch.Count);
+            moments.AddFeatures(features, batch.Samples, batch.Count);
             labels.AddRange(batch.Labels);
             nfe = batch.Nfe;
             if (Job.Spec.Images == ImageOutput.Png)

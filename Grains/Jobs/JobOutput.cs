@@ -37,10 +37,9 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
     /// <summary>The shard's samples in micro-batches of the job's batch size, in index order.</summary>
     protected async IAsyncEnumerable<SampleBatch> BatchesAsync(ShardRange shard, Action<int> samplesDone, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        for (var start = shard.Start; start < shard.End; start += job.Spec.BatchSize)
+        foreach (var (start, count) in shard.Batches(job.Spec.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var count = (int)Math.Min(job.Spec.BatchSize, shard.End - start);
             var batch = await Task.Run(() => job.Generator.Generate(start, count, cancellationToken), cancellationToken);
             yield return batch;
             samplesDone(count);

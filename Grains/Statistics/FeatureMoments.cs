@@ -78,6 +78,21 @@ public sealed class FeatureMoments
         Count += count;
     }
 
+    /// <summary>Adds the features <paramref name="extractor"/> computes for <paramref name="count"/> flattened samples.</summary>
+    public void AddFeatures(IFeatureExtractor extractor, ReadOnlySpan<float> samples, int count)
+    {
+        ArgumentNullException.ThrowIfNull(extractor);
+        if (extractor.Dimension != Dimension)
+        {
+            throw new ArgumentException(
+                $"The extractor's {extractor.Dimension} features do not fit moments of dimension {Dimension}.", nameof(extractor));
+        }
+
+        var features = new float[(long)count * Dimension];
+        extractor.Extract(samples, count, features);
+        AddBatch(features, count);
+    }
+
     /// <summary>Adds another accumulator's samples to this one.</summary>
     public void Merge(FeatureMoments other)
     {

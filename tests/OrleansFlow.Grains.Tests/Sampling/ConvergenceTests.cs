@@ -1,3 +1,5 @@
+using OrleansFlow.Sampling;
+
 namespace OrleansFlow.Grains.Tests.Sampling;
 
 public class ConvergenceTests
@@ -11,7 +13,7 @@ public class ConvergenceTests
     public void Euler_HalvingTheStep_ErrorHalves()
     {
         var steps = new[] { 32, 64, 128, 256 };
-        var order = SamplerTestKit.ConvergenceOrder(steps, Errors("euler", steps));
+        var order = SolverError.ConvergenceOrder(steps, Errors("euler", steps));
         Assert.InRange(order, 0.85, 1.2);
     }
 
@@ -19,10 +21,10 @@ public class ConvergenceTests
     public void Heun_HalvingTheStep_ErrorQuarters()
     {
         var steps = new[] { 32, 64, 128, 256 };
-        var order = SamplerTestKit.ConvergenceOrder(steps, Errors("heun", steps));
+        var order = SolverError.ConvergenceOrder(steps, Errors("heun", steps));
         Assert.InRange(order, 1.8, 2.3);
     }
 
     private static double[] Errors(string sampler, int[] steps) =>
-        [.. steps.Select(n => SamplerTestKit.Rms(SamplerTestKit.Generator($"{sampler}:steps={n}").Generate(0, Samples).Samples, Reference.Value))];
+        [.. steps.Select(n => SolverError.Rms(SamplerTestKit.Generator($"{sampler}:steps={n}").Generate(0, Samples).Samples, Reference.Value))];
 }

@@ -50,7 +50,7 @@ public class FlowTurboTests
         var turbo = SamplerTestKit.Generator("flowturbo:h=2,p=2,r=4").Generate(0, 32).Samples;
         var heun = SamplerTestKit.Generator("heun:steps=3").Generate(0, 32).Samples;
 
-        Assert.True(SamplerTestKit.Rms(turbo, reference) < SamplerTestKit.Rms(heun, reference));
+        Assert.True(SolverError.Rms(turbo, reference) < SolverError.Rms(heun, reference));
     }
 
     /// <summary>DESIGN.md's FlowTurbo written out with one velocity call per line, in double precision.</summary>
