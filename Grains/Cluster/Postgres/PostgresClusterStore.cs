@@ -34,9 +34,9 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
     public PostgresClusterStore(PostgresClusterStoreOptions options, ILogger<PostgresClusterStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!SchemaName().IsMatch(options.Schema))
+        if (!SchemaName().IsMatch(options.Schema) || options.Schema.StartsWith("pg_", StringComparison.Ordinal))
         {
-            throw new ArgumentException($"'{options.Schema}' is not a schema name: use 1-63 characters of a-z, 0-9 and '_', starting with a letter or '_'", nameof(options));
+            throw new ArgumentException($"'{options.Schema}' is not a schema name: use 1-63 characters of a-z, 0-9 and '_', starting with a letter or '_' but not 'pg_'", nameof(options));
         }
 
         _schema = options.Schema;
