@@ -49,6 +49,10 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
             builder.MaxAutoPrepare = 32;
         }
 
+        // The store keeps no session state (the migration lock is released explicitly), so a pooled
+        // connection needs no DISCARD/RESET round on its next use.
+        builder.NoResetOnClose = true;
+
         _dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(NullLoggerFactory.Instance).Build();
     }
 
