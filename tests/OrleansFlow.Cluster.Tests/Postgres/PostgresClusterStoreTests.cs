@@ -57,8 +57,7 @@ public sealed class PostgresClusterStoreTests(PostgresFixture postgres, ITestOut
         await InsertJobRowAsync(other, "ghost", "key-1");
 
         var waiting = store.SubmitAsync(new JobSubmission(JobId.Parse("real"), Spec(30), Key, "key-1"), default);
-        await Task.Delay(300);
-        Assert.False(waiting.IsCompleted);
+        await WaitUntilBlockedOnLockAsync(waiting);
         await transaction.RollbackAsync();
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -77,8 +76,7 @@ public sealed class PostgresClusterStoreTests(PostgresFixture postgres, ITestOut
         await InsertJobRowAsync(other, "first", "key-1");
 
         var waiting = store.SubmitAsync(new JobSubmission(JobId.Parse("second"), Spec(30), Key, "key-1"), default);
-        await Task.Delay(300);
-        Assert.False(waiting.IsCompleted);
+        await WaitUntilBlockedOnLockAsync(waiting);
         await transaction.CommitAsync();
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -91,13 +89,13 @@ public sealed class PostgresClusterStoreTests(PostgresFixture postgres, ITestOut
     public async Task Lease_DatabaseClockShortTtl_ExpiresAndIsReclaimedWithHigherToken()
     {
         var (store, _) = await MigratedStoreAsync(clock: null);
-        var ttl = TimeSpan.FromMilliseconds(300);
+        var ttl = TimeSpan.FromSeconds(1);
         await store.SubmitAsync(new JobSubmission(JobId.Parse("job"), Spec(10), Key, null), default);
 
         var first = (await store.ClaimShardAsync("n1", NoWarm, ttl, default))!;
         Assert.True(await store.RenewShardAsync(first, ttl, default));
         Assert.Null(await store.ClaimShardAsync("n2", NoWarm, ttl, default));
-        await Task.Delay(ttl + TimeSpan.FromMilliseconds(200));
+        await Task.Delay(ttl + TimeSpan.FromMilliseconds(300));
 
         Assert.False(await store.CompleteShardAsync(first, default));
         var second = (await store.ClaimShardAsync("n2", NoWarm, TimeSpan.FromMinutes(1), default))!;
@@ -234,6 +232,26 @@ public sealed class PostgresClusterStoreTests(PostgresFixture postgres, ITestOut
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Server.ConnectionString) { SearchPath = schema, Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         return connection;
+    }
+
+    /// <summary>Until the submission's INSERT waits for the other inserter's transaction (seen by the server, not guessed by a delay).</summary>
+    private async Task WaitUntilBlockedOnLockAsync(Task submission)
+    {
+        await using var monitor = await OpenAsync("public");
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(submission.IsCompleted, "the submission did not wait for the conflicting inserter");
+            await using var waiting = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO jobs%'", monitor);
+            if ((long)(await waiting.ExecuteScalarAsync())! > 0)
+            {
+                return;
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "the submission never blocked on the conflicting inserter");
+            await Task.Delay(20);
+        }
     }
 
     private static async Task InsertJobRowAsync(NpgsqlConnection connection, string id, string idempotencyKey)
