@@ -6,7 +6,9 @@ namespace OrleansFlow.Cluster;
 /// <summary>
 /// The shared state of a cluster: membership, jobs and shard leases. Two implementations keep the same
 /// contract: in memory (embedded mode) and PostgreSQL (silos on many nodes). Times are the store's:
-/// a lease is expired when the store's clock says so, never a silo's.
+/// a lease is expired when the store's clock says so, never a silo's. A call that fails for a transient
+/// reason (database restarting, connection lost) throws <see cref="ClusterStoreUnavailableException"/>:
+/// the caller retries later, the store recovers on its own.
 /// </summary>
 public interface IClusterStore
 {

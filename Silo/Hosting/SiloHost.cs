@@ -41,7 +41,7 @@ public static class SiloHost
             IdleTimeout = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
             MemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
         }));
-        builder.Services.AddSingleton<IClusterStore>(_ => ClusterStores.Create(options));
+        builder.Services.AddSingleton<IClusterStore>(services => ClusterStores.Create(options, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<IBlobStore>(new LocalDirectoryBlobStore(options.Store));
         builder.Services.AddSingleton<ShardExecutor>();
         builder.Services.AddSingleton<JobFinalizer>();
