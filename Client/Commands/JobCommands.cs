@@ -50,7 +50,7 @@ internal static class JobCommands
             var spec = options.ToSpec(result, customize);
             if (result.GetValue(options.Cluster) is { } cluster)
             {
-                return await RunOnClusterAsync(result, options, spec, cluster, output, error, cancellationToken);
+                return await RunOnClusterAsync(result, options, spec, ClusterUri(cluster), output, error, cancellationToken);
             }
 
             var run = new RunOptions
@@ -94,11 +94,6 @@ internal static class JobCommands
             throw new SpecException("cluster", "a cluster job resumes by itself: --resume and --force apply to embedded runs only");
         }
 
-        if (!cluster.IsAbsoluteUri || cluster.Scheme is not ("http" or "https"))
-        {
-            throw new SpecException("cluster", $"'{cluster}' is not an http(s) URL");
-        }
-
         var token = result.GetValue(options.Token) ?? Environment.GetEnvironmentVariable("ORLEANSFLOW_TOKEN");
         if (string.IsNullOrWhiteSpace(token))
         {
@@ -130,6 +125,11 @@ internal static class JobCommands
             return ExitCodes.Interrupted;
         }
     }
+
+    private static Uri ClusterUri(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new SpecException("cluster", $"'{text}' is not an http(s) URL");
 
     private static int Positive(string field, int value) =>
         value >= 1 ? value : throw new SpecException(field, $"{value} is out of range: allowed >= 1");

@@ -45,7 +45,7 @@ internal sealed class JobOptions
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress bar" };
 
-    public Option<Uri?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster at this URL instead of running embedded (e.g. http://silo:8080)" };
+    public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster at this URL instead of running embedded (e.g. http://silo:8080)" };
 
     public Option<string?> Token { get; } = new("--token") { Description = "Bearer token of the cluster (default: $ORLEANSFLOW_TOKEN)" };
 

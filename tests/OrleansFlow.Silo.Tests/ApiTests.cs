@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OrleansFlow.Jobs;
+
+namespace OrleansFlow.Silo.Tests;
+
+/// <summary>The silo's HTTP API on a real process: auth, limits, validation, the generate backend.</summary>
+[Collection(SiloCollection.Name)]
+public sealed class ApiTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(postgres.Server, silos: 1);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-token")]
+    public async Task Jobs_MissingOrWrongToken_401AndNothingCreated(string? token)
+    {
+        using var http = _cluster.Http(token: token);
+
+        using var post = await http.PostAsync("v1/jobs", Json(JobSpecs.Fid(samples: 100, shardSize: 50)));
+        using var list = await http.GetAsync("v1/jobs");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task Jobs_BodyOverTheLimit_413AndNothingCreated()
+    {
+        using var http = _cluster.Http();
+        var padding = new string(' ', 100 * 1024);
+        var body = new StringContent("{\"kind\":\"fid\",\"model\":\"gmm-demo\"," + padding + "\"sampler\":\"euler:steps=1\",\"samples\":10}", Encoding.UTF8, "application/json");
+
+        using var response = await http.PostAsync("v1/jobs", body);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await AssertNothingWrittenAsync();
+    }
+
+    [Theory]
+    [InlineData("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":0}""", "samples")]
+    [InlineData("""{"kind":"fid","model":"gmm-demo","sampler":"rk4:steps=1","samples":10}""", "sampler")]
+    [InlineData("""{"kind":"fid","model":"no-such-model","sampler":"euler:steps=1","samples":10}""", "model")]
+    [InlineData("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"classLabel":99}""", "class")]
+    [InlineData("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"shardSize":-1}""", "shard-size")]
+    [InlineData("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":"many"}""", "samples")]
+    [InlineData("""not json""", "body")]
+    public async Task Jobs_InvalidSpec_400NamingTheFieldAndNothingCreated(string body, string field)
+    {
+        using var http = _cluster.Http();
+
+        using var response = await http.PostAsync("v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(field, error.GetProperty("field").GetString());
+        Assert.DoesNotContain('\n', error.GetProperty("error").GetString()!);
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task Jobs_SameIdempotencyKey100TimesConcurrently_OneJob()
+    {
+        var spec = JobSpecs.Fid(samples: 200, shardSize: 100);
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+        {
+            using var client = _cluster.Client();
+            return (await client.SubmitAsync(spec, "the-same-key", default)).Id;
+        }));
+
+        Assert.Single(ids.Distinct());
+        using var http = _cluster.Http();
+        var jobs = await http.GetFromJsonAsync<JsonElement>("v1/jobs?limit=1000");
+        Assert.Equal(1, jobs.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Generate_SixteenSamplesOfOneClass_PngsWithThatLabelFromAWarmSampler()
+    {
+        using var http = _cluster.Http();
+        var request = new { model = "gmm-demo", sampler = "heun:steps=8", samples = 16, @class = 7, format = "png" };
+
+        using var first = await http.PostAsJsonAsync("v1/generate", request);
+        using var second = await http.PostAsJsonAsync("v1/generate", request);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var body = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(16, body.GetProperty("png").GetArrayLength());
+        Assert.All(body.GetProperty("labels").EnumerateArray(), label => Assert.Equal(7, label.GetInt32()));
+        var png = Convert.FromBase64String(body.GetProperty("png")[0].GetString()!);
+        Assert.Equal(8, Formats.Png.Decode(png).Width);
+        Assert.Equal(16, body.GetProperty("nfe").GetProperty("predictor").GetInt32());
+        // The same request twice gives the same samples: noise depends on (seed, index) only.
+        Assert.Equal((await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("png")[3].GetString(), body.GetProperty("png")[3].GetString());
+    }
+
+    [Fact]
+    public async Task Generate_TooManySamples_400NamingSamples()
+    {
+        using var http = _cluster.Http();
+
+        using var response = await http.PostAsJsonAsync("v1/generate", new { model = "gmm-demo", samples = 100_000 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("samples", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Health_NoToken_LiveAndReady()
+    {
+        using var http = _cluster.Http(token: null);
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
+    }
+
+    private static StringContent Json(JobSpec spec) => new(Encoding.UTF8.GetString(JobJson.Serialize(spec)), Encoding.UTF8, "application/json");
+
+    private async Task AssertNothingWrittenAsync()
+    {
+        using var http = _cluster.Http();
+        var jobs = await http.GetFromJsonAsync<JsonElement>("v1/jobs");
+        Assert.Equal(0, jobs.GetArrayLength());
+        Assert.False(Directory.Exists(Path.Combine(_cluster.StorePath, "jobs")));
+    }
+}
