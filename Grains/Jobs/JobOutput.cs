@@ -64,7 +64,7 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
     /// <summary>A sample as uint8 HWC by the documented rule: gray stays gray, 3+ channels keep the first three.</summary>
     protected void ToImage(ReadOnlySpan<float> sample, Span<byte> hwc)
     {
-        var shape = job.Model.Info.Shape;
+        var shape = job.SampleShape;
         var channels = shape.Channels == 1 ? 1 : 3;
         ImageQuantizer.ToHwc(sample[..(channels * shape.Height * shape.Width)], channels, shape.Height, shape.Width, hwc);
     }

@@ -74,6 +74,7 @@ EXPORT_API(int) oft_tensor_shape(oft_tensor* tensor, int64_t* dims, int capacity
 /* Sampler arithmetic, each one new tensor: */
 EXPORT_API(int) oft_tensor_copy(oft_tensor* x, oft_tensor** out);                              /* x */
 EXPORT_API(int) oft_tensor_scale(oft_tensor* x, double a, oft_tensor** out);                   /* a·x */
+EXPORT_API(int) oft_tensor_affine(oft_tensor* x, double a, double b, oft_tensor** out);        /* (a·x) + b */
 EXPORT_API(int) oft_tensor_add(oft_tensor* x, double a, oft_tensor* d, oft_tensor** out);     /* x + a·d */
 EXPORT_API(int) oft_tensor_add2(oft_tensor* x, double a, oft_tensor* d, double b, oft_tensor* e, oft_tensor** out); /* x + a·d + b·e */
 EXPORT_API(int) oft_tensor_lerp(oft_tensor* from, oft_tensor* to, double s, oft_tensor** out); /* from + s·(to − from) */

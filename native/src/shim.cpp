@@ -352,6 +352,13 @@ EXPORT_API(int) oft_tensor_scale(oft_tensor* x, double a, oft_tensor** out) {
   })
 }
 
+EXPORT_API(int) oft_tensor_affine(oft_tensor* x, double a, double b, oft_tensor** out) {
+  OFT_CATCH({
+    *require(out, "out") = nullptr;
+    *out = wrap(at::mul(unwrap(x, "x"), a).add_(b));
+  })
+}
+
 EXPORT_API(int) oft_tensor_add(oft_tensor* x, double a, oft_tensor* d, oft_tensor** out) {
   OFT_CATCH({
     *require(out, "out") = nullptr;
