@@ -41,10 +41,14 @@ CHANNELS, SIZE, PATCH, HIDDEN, HEADS, DEPTH, CLASSES = 4, 8, 2, 48, 4, 2, 10
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding of t (SiT/DiT TimestepEmbedder) scaled so t in [0, 1] spans the frequencies."""
+    """Sinusoidal embedding of t (SiT/DiT TimestepEmbedder) with frequencies up to 10 rad per unit t.
+
+    SiT's own embedding (max period 10000 on raw t) is smooth in t; random weights on a much faster
+    embedding would give a field that oscillates in t and a useless solver-error benchmark.
+    """
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    args = (t.float() * 1000.0)[:, None] * freqs[None, :]
+    freqs = torch.exp(-math.log(100.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = (t.float() * 10.0)[:, None] * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
@@ -236,7 +240,7 @@ def flowturbo(vel, x0, H, P, R):
     return x
 
 
-def train_refiner(predictor, refiner, steps=150, batch=32):
+def train_refiner(predictor, refiner, steps=300, batch=32):
     """FlowTurbo's refiner objective (transport.py): from x_t and v_t, step dt ~ U(0, 0.12) and learn
     v(x_{t+dt}, t+dt) as R(x_{t+dt}, t+dt, v_t) + v_t."""
     generator = torch.Generator().manual_seed(7)
