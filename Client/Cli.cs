@@ -21,6 +21,7 @@ public static class Cli
             JobCommands.Reflow(output, error),
             JobCommands.Generate(output, error),
             BenchCommand.Create(output, error),
+            BenchTorchCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

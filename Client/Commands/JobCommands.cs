@@ -14,12 +14,14 @@ internal static class JobCommands
         var options = new JobOptions(JobKind.Fid, defaultSamples: 50_000);
         var reference = new Option<string?>("--reference") { Description = "Reference statistics .npz (mu, sigma); default: the model's exact moments" };
         var images = new Option<ImageOutput>("--images") { Description = "Also keep images: none, png (one per sample) or npz (ADM arr_0)", DefaultValueFactory = _ => ImageOutput.None };
+        var features = new Option<string?>("--features") { Description = "TorchScript Inception v3 (.pt) for FID features; default: the model package's, else the samples themselves" };
         var command = new Command("fid", "Generate samples and report FID against reference statistics");
         options.AddTo(command);
         command.Options.Add(reference);
         command.Options.Add(images);
+        command.Options.Add(features);
         command.SetAction((result, ct) => RunAsync(
-            result, options, spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images) }, output, error, ct));
+            result, options, spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images), Features = result.GetValue(features) }, output, error, ct));
         return command;
     }
 

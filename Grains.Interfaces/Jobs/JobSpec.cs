@@ -42,6 +42,12 @@ public sealed record JobSpec
 
     public ImageOutput Images { get; init; } = ImageOutput.None;
 
+    /// <summary>
+    /// A TorchScript Inception v3 (.pt) for FID features; null = the model package's <c>files.features</c>,
+    /// else the identity features of the samples.
+    /// </summary>
+    public string? Features { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public int ShardCount => (int)((Samples + (long)ShardSize - 1) / ShardSize);
 
@@ -60,6 +66,7 @@ public sealed record JobSpec
         Require(!string.IsNullOrWhiteSpace(Model), "model", "must not be empty");
         Require(Kind == JobKind.Fid || Reference is null, "reference", "applies to fid jobs only");
         Require(Kind == JobKind.Fid || Images == ImageOutput.None, "images", "applies to fid jobs only");
+        Require(Kind == JobKind.Fid || Features is null, "features", "applies to fid jobs only");
         return this;
     }
 

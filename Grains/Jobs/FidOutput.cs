@@ -20,7 +20,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         var features = Job.Features;
         var moments = new FeatureMoments(features.Dimension);
         var labels = new List<int>(shard.Count);
-        var shape = Job.Model.Info.Shape;
+        var shape = Job.SampleShape;
         var rgb = Job.Spec.Images == ImageOutput.Npz ? new byte[(long)shard.Count * shape.Height * shape.Width * 3] : null;
         var nfe = default(NfeCount);
         await foreach (var batch in BatchesAsync(shard, samplesDone, cancellationToken))
@@ -118,7 +118,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
     /// </summary>
     private Task WriteSamplesNpzAsync(List<long> labels, CancellationToken cancellationToken)
     {
-        var shape = Job.Model.Info.Shape;
+        var shape = Job.SampleShape;
         return Store.TryCreateAsync(Layout.SamplesNpz, async (stream, ct) =>
         {
             using var writer = new NpzWriter(stream, leaveOpen: true);

@@ -1,6 +1,7 @@
 using OrleansFlow.Models;
 using OrleansFlow.Sampling;
 using OrleansFlow.Statistics;
+using OrleansFlow.Torch;
 
 namespace OrleansFlow.Jobs;
 
@@ -17,7 +18,8 @@ public sealed class ResolvedJob
         Labels = labels;
         Features = features;
         Reference = reference;
-        Generator = new BatchGenerator(model, SamplerFactory.Create(spec.Sampler), labels, spec.Seed, spec.Guidance);
+        // Reflow pairs stay in the sampler's (latent) space; FID and generation see decoded samples.
+        Generator = new BatchGenerator(model, SamplerFactory.Create(spec.Sampler), labels, spec.Seed, spec.Guidance, decode: spec.Kind != JobKind.Reflow);
         Shards = ShardRange.Plan(spec);
     }
 
@@ -35,6 +37,33 @@ public sealed class ResolvedJob
 
     public IReadOnlyList<ShardRange> Shards { get; }
 
+    /// <summary>The shape of the samples the job's outputs see: decoded images, or the model's samples.</summary>
+    public Ids.Resolution SampleShape => Generator.SampleShape;
+
+    private static IFeatureExtractor ResolveFeatures(JobSpec spec, IFlowModel model)
+    {
+        var shape = spec.Kind != JobKind.Reflow && model.Decoder is { } decoder ? decoder.OutputShape : model.Info.Shape;
+        var path = spec.Features ?? (spec.Kind == JobKind.Fid ? (model as TorchFlowModel)?.Package.Features : null);
+        if (path is null)
+        {
+            return new IdentityFeatures(shape.Elements);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new SpecException("features", $"'{path}' does not exist");
+        }
+
+        try
+        {
+            return TorchInceptionFeatures.Load(path, shape);
+        }
+        catch (TorchException e)
+        {
+            throw new SpecException("features", e.Message);
+        }
+    }
+
     public static ResolvedJob Create(JobSpec spec) => Create(spec, ModelCatalog.Load(spec.Model));
 
     /// <summary>What a worker needs to run shards: everything but the FID reference (read only by the finaliser).</summary>
@@ -49,7 +78,7 @@ public sealed class ResolvedJob
             throw new SpecException(SamplerSpec.Field, $"{model.Info.Name} has no velocity refiner: use flowturbo with r=0, heun or euler");
         }
 
-        var features = new IdentityFeatures(model.Info.Shape.Elements);
+        var features = ResolveFeatures(spec, model);
         var reference = spec.Kind == JobKind.Fid && resolveReference ? FidReference.Resolve(spec.Reference, model, labels, features.Dimension) : null;
         return new ResolvedJob(spec, model, labels, features, reference);
     }

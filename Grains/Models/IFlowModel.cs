@@ -15,6 +15,9 @@ public interface IFlowModel
     /// <summary>The FlowTurbo velocity refiner, or null when the model has none.</summary>
     IVelocityRefiner? Refiner { get; }
 
+    /// <summary>Maps sampled latents to images (a VAE decoder), or null when samples are already images.</summary>
+    ISampleDecoder? Decoder => null;
+
     /// <summary>
     /// Velocity at time <paramref name="t"/> for each sample of <paramref name="x"/>; <paramref name="labels"/>
     /// has one label per sample (<see cref="ModelInfo.NullClass"/> = unconditional) or is empty for an

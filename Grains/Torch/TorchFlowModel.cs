@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OrleansFlow.Ids;
+using OrleansFlow.Models;
+using OrleansFlow.Tensors;
+
+namespace OrleansFlow.Torch;
+
+/// <summary>
+/// A model package on libtorch: the frozen predictor (and refiner, decoder) of one device, with the
+/// package's time convention applied, so the samplers see v(x, t, label) in OrleansFlow's convention.
+/// Safe for concurrent calls; tensors stay on the device between sampler steps.
+/// </summary>
+public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable
+{
+    public const string DeviceVariable = "ORLEANSFLOW_DEVICE";
+
+    private readonly TorchModule _predictor;
+    private readonly TorchModule? _refiner;
+    private readonly TorchModule? _decoder;
+    private readonly TorchTensorBackend _backend;
+    private readonly ConcurrentDictionary<int, WarmupLatency> _warm = new();
+
+    private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, TorchModule predictor, TorchModule? refiner, TorchModule? decoder)
+    {
+        Package = package;
+        _backend = backend;
+        _predictor = predictor;
+        _refiner = refiner;
+        _decoder = decoder;
+        Info = new ModelInfo(package.Name, package.InputShape, package.Classes);
+        Refiner = refiner is null ? null : new TorchRefiner(this, refiner);
+    }
+
+    public ModelPackage Package { get; }
+
+    public ModelInfo Info { get; }
+
+    public ITensorBackend Backend => _backend;
+
+    public IVelocityRefiner? Refiner { get; }
+
+    public ISampleDecoder? Decoder => _decoder is null ? null : this;
+
+    public Resolution OutputShape => Package.OutputShape ?? Info.Shape;
+
+    /// <summary>The batch sizes warmed so far, with their measured first-call latencies.</summary>
+    public IReadOnlyCollection<WarmupLatency> Warmed => [.. _warm.Values.OrderBy(w => w.Batch)];
+
+    /// <summary>The device of <c>$ORLEANSFLOW_DEVICE</c>, else <c>cpu</c>.</summary>
+    public static string DefaultDevice => Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } device ? device : "cpu";
+
+    /// <summary>
+    /// Loads a package, freezes its modules and checks each once on a one-sample batch against the
+    /// manifest, so a mismatched file fails here with a message naming it, not halfway through a job.
+    /// </summary>
+    public static TorchFlowModel Load(string directory, string? device = null, bool optimize = true)
+    {
+        var package = ModelPackage.Read(directory);
+        device ??= DefaultDevice;
+        var backend = new TorchTensorBackend(device);
+        TorchModule? predictor = null, refiner = null, decoder = null;
+        try
+        {
+            predictor = LoadModule(package.Predictor, device, optimize);
+            refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, optimize);
+            decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, optimize);
+            var model = new TorchFlowModel(package, backend, predictor, refiner, decoder);
+            model.Check();
+            return model;
+        }
+        catch
+        {
+            predictor?.Dispose();
+            refiner?.Dispose();
+            decoder?.Dispose();
+            throw;
+        }
+    }
+
+    public ITensor Velocity(ITensor x, double t, ReadOnlySpan<int> labels) =>
+        Call(_predictor, TorchTensorBackend.Torch(x), t, null, labels);
+
+    public ITensor Decode(ITensor samples)
+    {
+        var decoder = _decoder ?? throw new InvalidOperationException($"{Info.Name} has no decoder");
+        var x = TorchTensorBackend.Torch(samples);
+        using var scaled = Package.LatentScale == 1 ? null : (TorchTensor)_backend.Scale(x, 1 / Package.LatentScale);
+        var output = decoder.Forward((scaled ?? x).Handle);
+        return Checked(decoder, output, x.Batch, OutputShape, "decoder");
+    }
+
+    /// <summary>
+    /// Sample-aware warm-up: runs predictor (and refiner, decoder) on a batch of each size before
+    /// serving, so TorchScript's profiling executor specialises and optimises its graph for the
+    /// shape (and, on CUDA with graphs on, captures it). Returns the first call's latency (cold) and
+    /// that of a call after warm-up (warm) per size.
+    /// </summary>
+    public IReadOnlyList<WarmupLatency> WarmUp(IEnumerable<int> batchSizes, int runs = 3)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 2);
+        var results = new List<WarmupLatency>();
+        foreach (var batch in batchSizes.Distinct())
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+            results.Add(_warm.GetOrAdd(batch, b => Measure(b, runs)));
+        }
+
+        return results;
+    }
+
+    public void Dispose()
+    {
+        _predictor.Dispose();
+        _refiner?.Dispose();
+        _decoder?.Dispose();
+    }
+
+    private WarmupLatency Measure(int batch, int runs)
+    {
+        var zeros = new float[batch * Info.Shape.Elements];
+        var labels = Enumerable.Repeat(Info.NullClass, Info.IsConditional ? batch : 0).ToArray();
+        using var x = _backend.Upload(zeros, batch, Info.Shape);
+        var host = new float[zeros.Length];
+        var times = new double[runs];
+        for (var i = 0; i < runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var v = Velocity(x, 0.5, labels))
+            {
+                // Copying the result back waits for the device (CUDA launches are asynchronous).
+                _backend.Download(v, host);
+            }
+
+            times[i] = clock.Elapsed.TotalMilliseconds;
+            if (Refiner is not null)
+            {
+                using var r = Refiner.Refine(x, 0.5, x, labels);
+            }
+
+            if (_decoder is not null)
+            {
+                using var image = Decode(x);
+            }
+        }
+
+        return new WarmupLatency(batch, times[0], times[^1]);
+    }
+
+    internal ITensor Call(TorchModule module, TorchTensor x, double t, TorchTensor? previous, ReadOnlySpan<int> labels)
+    {
+        if (x.Shape != Info.Shape)
+        {
+            throw new ArgumentException($"{Info.Name} takes samples of {Info.Shape}, not {x.Shape}");
+        }
+
+        using var time = _backend.Full(Package.Time.ModelTime(t), x.Batch);
+        TorchTensorHandle output;
+        if (Info.IsConditional)
+        {
+            if (labels.Length != x.Batch)
+            {
+                throw new ArgumentException($"{labels.Length} labels for a batch of {x.Batch}");
+            }
+
+            var mapped = new long[labels.Length];
+            for (var i = 0; i < mapped.Length; i++)
+            {
+                var label = labels[i];
+                if (label < 0 || label > Info.NullClass)
+                {
+                    throw new SpecException("class", $"{label} is not a class of {Info.Name}: allowed 0..{Info.ClassCount - 1}");
+                }
+
+                mapped[i] = label == Info.NullClass ? Package.NullClass : label;
+            }
+
+            using var labelTensor = _backend.UploadLabels(mapped);
+            output = previous is null ? module.Forward(x.Handle, time, labelTensor) : module.Forward(x.Handle, time, previous.Handle, labelTensor);
+        }
+        else
+        {
+            output = previous is null ? module.Forward(x.Handle, time) : module.Forward(x.Handle, time, previous.Handle);
+        }
+
+        var result = Checked(module, output, x.Batch, Info.Shape, module == _predictor ? "predictor" : "refiner");
+        if (Package.Time.VelocitySign == 1)
+        {
+            return result;
+        }
+
+        using (result)
+        {
+            return _backend.Scale(result, Package.Time.VelocitySign);
+        }
+    }
+
+    private static TorchTensor Checked(TorchModule module, TorchTensorHandle output, int batch, Resolution shape, string role)
+    {
+        var dims = TorchTensorBackend.ShapeOf(output);
+        if (dims.Length != 4 || dims[0] != batch || dims[1] != shape.Channels || dims[2] != shape.Height || dims[3] != shape.Width)
+        {
+            output.Dispose();
+            throw new TorchException(
+                $"{Path.GetFileName(module.Path)} ({role}) returned {TorchModule.Describe(dims)} for a batch of {batch}; model.json expects [{batch}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+        }
+
+        return new TorchTensor(output, batch, shape);
+    }
+
+    private void Check()
+    {
+        var labels = Enumerable.Repeat(Info.NullClass, Info.IsConditional ? 1 : 0).ToArray();
+        using var x = _backend.Upload(new float[Info.Shape.Elements], 1, Info.Shape);
+        try
+        {
+            using var v = Velocity(x, 0.5, labels);
+            if (Refiner is not null)
+            {
+                using var r = Refiner.Refine(x, 0.5, v, labels);
+            }
+
+            if (_decoder is not null)
+            {
+                using var image = Decode(x);
+            }
+        }
+        catch (TorchException e)
+        {
+            throw new SpecException("model", $"{Package.Directory}: does not match its model.json (input_shape {Info.Shape}, classes {Info.ClassCount}): {e.Message}");
+        }
+    }
+
+    private static TorchModule LoadModule(string path, string device, bool optimize)
+    {
+        try
+        {
+            return TorchModule.Load(path, device, optimize);
+        }
+        catch (TorchException e)
+        {
+            throw new SpecException("model", e.Message);
+        }
+    }
+
+    private sealed class TorchRefiner(TorchFlowModel model, TorchModule refiner) : IVelocityRefiner
+    {
+        public ITensor Refine(ITensor x, double t, ITensor previousVelocity, ReadOnlySpan<int> labels)
+        {
+            var tx = TorchTensorBackend.Torch(x);
+            var previous = TorchTensorBackend.Torch(previousVelocity);
+            if (model.Package.Time.VelocitySign == 1)
+            {
+                return model.Call(refiner, tx, t, previous, labels);
+            }
+
+            // The refiner works in the model's own sign convention on both sides.
+            using var flipped = (TorchTensor)model._backend.Scale(previous, model.Package.Time.VelocitySign);
+            return model.Call(refiner, tx, t, flipped, labels);
+        }
+    }
+}

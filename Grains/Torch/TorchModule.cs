@@ -1,0 +1,116 @@
+namespace OrleansFlow.Torch;
+
+/// <summary>
+/// One TorchScript module loaded by the shim onto a device, frozen and optimised for inference.
+/// <see cref="Forward"/> is safe to call from several threads at once (TorchScript's executor is).
+/// </summary>
+public sealed class TorchModule : IDisposable
+{
+    private readonly TorchModuleHandle _handle;
+
+    private TorchModule(TorchModuleHandle handle, string path, string device)
+    {
+        _handle = handle;
+        Path = path;
+        Device = device;
+    }
+
+    public string Path { get; }
+
+    public string Device { get; }
+
+    /// <summary>
+    /// Loads <paramref name="path"/> in eval mode; with <paramref name="optimize"/>, applies
+    /// <c>torch.jit.freeze</c> and <c>torch.jit.optimize_for_inference</c>.
+    /// Throws <see cref="TorchException"/> naming the file when it is not a TorchScript archive.
+    /// </summary>
+    public static TorchModule Load(string path, string device = "cpu", bool optimize = true)
+    {
+        TorchLibrary.EnsureLoaded();
+        if (!File.Exists(path))
+        {
+            throw new TorchException($"{path}: no such file");
+        }
+
+        var status = NativeMethods.ModuleLoad(path, device, optimize ? 1 : 0, out var handle);
+        if (status != 0)
+        {
+            handle.Dispose();
+            try
+            {
+                NativeMethods.ThrowIfFailed(status);
+            }
+            catch (TorchException e)
+            {
+                throw new TorchException($"{path}: not a loadable TorchScript module on {device}: {FirstLine(e.Message)}", e);
+            }
+        }
+
+        return new TorchModule(handle, path, device);
+    }
+
+    /// <summary>Replays a CUDA graph per input shape (CUDA builds only; throws on CPU).</summary>
+    public void EnableCudaGraphs(bool enabled) =>
+        NativeMethods.ThrowIfFailed(NativeMethods.ModuleEnableCudaGraphs(_handle, enabled ? 1 : 0));
+
+    public int CudaGraphCount
+    {
+        get
+        {
+            NativeMethods.ThrowIfFailed(NativeMethods.ModuleCudaGraphCount(_handle, out var count));
+            return count;
+        }
+    }
+
+    internal unsafe TorchTensorHandle Forward(params ReadOnlySpan<TorchTensorHandle> inputs)
+    {
+        var pointers = stackalloc IntPtr[inputs.Length];
+        var added = 0;
+        try
+        {
+            for (; added < inputs.Length; added++)
+            {
+                var ok = false;
+                inputs[added].DangerousAddRef(ref ok);
+                pointers[added] = inputs[added].DangerousGetHandle();
+            }
+
+            var status = NativeMethods.ModuleForward(_handle, pointers, inputs.Length, out var output);
+            if (status != 0)
+            {
+                output.Dispose();
+                try
+                {
+                    NativeMethods.ThrowIfFailed(status);
+                }
+                catch (TorchException e)
+                {
+                    throw new TorchException($"{System.IO.Path.GetFileName(Path)}: forward failed: {FirstLine(e.Message)}", e);
+                }
+            }
+
+            return output;
+        }
+        finally
+        {
+            for (var i = 0; i < added; i++)
+            {
+                inputs[i].DangerousRelease();
+            }
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    /// <summary>
+    /// The line a user needs: TorchScript interpreter errors end with the Python-style
+    /// "RuntimeError: ..." line after a traceback; other errors say it on their first line.
+    /// </summary>
+    internal static string FirstLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.LastOrDefault(l => l.Contains("Error: ", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? message.Trim();
+    }
+
+    internal static string Describe(ReadOnlySpan<long> shape) => $"[{string.Join(", ", shape.ToArray())}]";
+}
