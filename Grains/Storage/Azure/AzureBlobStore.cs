@@ -23,6 +23,7 @@ public sealed partial class AzureBlobStore : IBlobStore
     internal const string AttemptProperty = "OrleansFlow.Attempt";
 
     internal static readonly ResponseClassifier ExistsClassifier = new StatusCodeClassifier([200, 404]);
+    internal static readonly ResponseClassifier PropertiesClassifier = new StatusCodeClassifier([200, 403, 404]);
     internal static readonly ResponseClassifier CreateClassifier = new StatusCodeClassifier([201, 409, 412]);
     private static readonly ResponseClassifier ContainerClassifier = new StatusCodeClassifier([201, 409]);
 

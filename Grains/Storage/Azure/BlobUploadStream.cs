@@ -163,7 +163,15 @@ internal sealed class BlobUploadStream : Stream
             // 409 BlobAlreadyExists (or 412): ours if an earlier attempt of this request went unanswered
             // and the blob now holds exactly our bytes (azure-sdk-for-net #16625).
             var ownAttemptLanded = message.TryGetProperty(AzureBlobStore.AttemptProperty, out var attempt) && attempt is > 1;
-            var existing = await _store.GetPropertiesAsync(_name, cancellationToken)
+            using var head = _store.CreateMessage(RequestMethod.Head, _name, null, AzureBlobStore.PropertiesClassifier);
+            await _store.SendAsync(head, async: true, cancellationToken);
+            if (head.Response.Status == 403)
+            {
+                // A create/write-only SAS may not read properties: the content cannot be checked.
+                return BlobCreateOutcome.AlreadyDifferent;
+            }
+
+            var existing = AzureBlobStore.PropertiesOf(head.Response)
                 ?? throw new IOException($"creating blob '{_name}' in {_store.Location} conflicted, but the blob is gone");
             return Compare(existing, md5, ownAttemptLanded);
         }
@@ -255,9 +263,10 @@ internal sealed class BlobUploadStream : Stream
         {
             // Larger than one Put Blob: if the blob is already there, do not upload it again.
             _blocks = true;
-            using var head = _store.CreateMessage(RequestMethod.Head, _name, null, AzureBlobStore.ExistsClassifier);
+            using var head = _store.CreateMessage(RequestMethod.Head, _name, null, AzureBlobStore.PropertiesClassifier);
             await _store.SendAsync(head, async, cancellationToken);
-            _existing = AzureBlobStore.PropertiesOf(head.Response);
+            // 403: a create/write-only SAS may not read; upload anyway, the commit's precondition still holds.
+            _existing = head.Response.Status == 403 ? null : AzureBlobStore.PropertiesOf(head.Response);
         }
 
         if (_existing is not null)

@@ -50,6 +50,24 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task BlobSas_CreateWriteOnly_UploadsBlocksButCannotCheckAnExistingBlob()
+    {
+        var admin = await azurite.NewContainerAsync();
+        var options = AzuriteFixture.FastOptions();
+        options.BlockSize = 64 << 10;
+        var writer = AzureBlobStore.FromSasUri(new Uri($"{admin.Location}?" + ServiceSas.ForBlob(AzuriteFixture.AccountName, AzuriteFixture.AccountKey,
+            admin.ContainerName, ShardName, BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5))), options);
+        var content = new byte[(3 << 16) + 1];
+        Random.Shared.NextBytes(content);
+
+        Assert.Equal(BlobCreateOutcome.Created, await writer.CreateAsync(ShardName, content, default));
+        // Without 'r' the stored MD5 cannot be read, so even the same bytes count as unverifiable.
+        Assert.Equal(BlobCreateOutcome.AlreadyDifferent, await writer.CreateAsync(ShardName, content, default));
+
+        Assert.Equal(content, await admin.ReadAllBytesAsync(ShardName, default));
+    }
+
+    [Fact]
     public async Task BlobSas_WithRead_RetriedWriteRecognisedByHash()
     {
         var admin = await azurite.NewContainerAsync();
