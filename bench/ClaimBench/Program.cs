@@ -9,7 +9,7 @@ using System.Globalization;
 using Npgsql;
 using OrleansFlow.Cluster;
 using OrleansFlow.Cluster.Postgres;
-using OrleansFlow.Cluster.Tests.Postgres;
+using OrleansFlow.Testing;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;

@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Diagnostics;
 using OrleansFlow.Formats;
 using OrleansFlow.Silo.Embedded;

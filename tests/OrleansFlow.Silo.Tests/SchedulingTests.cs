@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using OrleansFlow.Client;
 
 namespace OrleansFlow.Silo.Tests;

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using OrleansFlow.Client.Cluster;
-using OrleansFlow.Cluster.Tests.Postgres;
+using OrleansFlow.Testing;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Silo.Tests;

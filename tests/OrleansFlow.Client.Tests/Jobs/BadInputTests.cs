@@ -1,5 +1,6 @@
-using System.Text.RegularExpressions;
+using OrleansFlow.Testing;
 using OrleansFlow.Client.Tests.Support;
+using System.Text.RegularExpressions;
 using OrleansFlow.Formats;
 
 namespace OrleansFlow.Client.Tests.Jobs;

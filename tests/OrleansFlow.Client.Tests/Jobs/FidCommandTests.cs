@@ -1,5 +1,6 @@
-using System.Text.Json;
 using OrleansFlow.Client.Tests.Support;
+using OrleansFlow.Testing;
+using System.Text.Json;
 using OrleansFlow.Formats;
 using OrleansFlow.Sampling;
 
@@ -123,7 +124,7 @@ public sealed class FidCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("samples.npz", job.Summary.GetProperty("outputs").EnumerateArray().Select(e => e.GetString()));
-        var checks = await DebianPython.RunAsync(
+        var checks = await DebianPython.RunJsonAsync(
             """
             import json, sys, numpy as np
             d = sys.argv[1]

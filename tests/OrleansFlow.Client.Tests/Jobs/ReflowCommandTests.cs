@@ -1,6 +1,7 @@
+using OrleansFlow.Client.Tests.Support;
+using OrleansFlow.Testing;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using OrleansFlow.Client.Tests.Support;
 using OrleansFlow.Sampling;
 
 namespace OrleansFlow.Client.Tests.Jobs;
@@ -51,7 +52,7 @@ public sealed class ReflowCommandTests : IDisposable
         Assert.Equal(0, (await Orleansflow.RunAsync("reflow", "--samples", "50", "--shard-size", "7", "--seed", "5", "--out", fine.Path, "--quiet")).ExitCode);
 
         // safetensors parsed by hand: 8-byte little-endian header length, JSON header, then the raw data.
-        var checks = await DebianPython.RunAsync(
+        var checks = await DebianPython.RunJsonAsync(
             """
             import glob, json, struct, sys, numpy as np
             DT = {'F32': np.float32, 'I64': np.int64}

@@ -1,5 +1,6 @@
-using System.Diagnostics;
+using OrleansFlow.Testing;
 using OrleansFlow.Client.Tests.Support;
+using System.Diagnostics;
 
 namespace OrleansFlow.Client.Tests.Jobs;
 

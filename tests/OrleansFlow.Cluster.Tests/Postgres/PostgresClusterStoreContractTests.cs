@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using OrleansFlow.Cluster.Postgres;
 
 namespace OrleansFlow.Cluster.Tests.Postgres;

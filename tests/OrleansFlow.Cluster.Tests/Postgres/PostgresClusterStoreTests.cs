@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Diagnostics;
 using Npgsql;
 using OrleansFlow.Cluster.Postgres;

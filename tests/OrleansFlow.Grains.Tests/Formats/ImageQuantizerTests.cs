@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Runtime.InteropServices;
 using OrleansFlow.Formats;
 
@@ -38,7 +39,7 @@ public sealed class ImageQuantizerTests
         float[] values = ValuesAroundEveryThreshold().Concat(RandomValues(2000)).ToArray();
         byte[] ours = values.Select(ImageQuantizer.Quantize).ToArray();
 
-        string numpy = await DebianPython.RunAsync(
+        string numpy = await DebianPython.RunWithInputAsync(
             """
             import sys, numpy as np
             x = np.frombuffer(sys.stdin.buffer.read(), dtype='<f4')

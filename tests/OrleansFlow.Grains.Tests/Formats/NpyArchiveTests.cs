@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.IO.Compression;
 using System.Text.Json;
 using OrleansFlow.Formats;
@@ -37,7 +38,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void WriteThenRead_AllDtypes_RoundTrip()
     {
-        string path = _directory.File("all.npz");
+        string path = _directory.Combine("all.npz");
         using (var writer = new NpzWriter(path))
         {
             writer.Write("f8", [1.5, -2.25, double.MaxValue, double.Epsilon, 0, 1e-300], 2, 3);
@@ -90,7 +91,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void BeginArray_ImagesAppendedShardByShard_ReadBackAsOneArray()
     {
-        string path = _directory.File("samples.npz");
+        string path = _directory.Combine("samples.npz");
         byte[] images = Enumerable.Range(0, 10 * 2 * 2 * 3).Select(i => (byte)(i * 7)).ToArray();
         using (var writer = new NpzWriter(path))
         using (Stream arr0 = writer.BeginArray("arr_0", NpyDtype.UInt8, [10, 2, 2, 3]))
@@ -110,7 +111,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void BeginArray_FewerBytesThanShape_ThrowsOnDispose()
     {
-        using var writer = new NpzWriter(_directory.File("short.npz"));
+        using var writer = new NpzWriter(_directory.Combine("short.npz"));
         Stream data = writer.BeginArray("arr_0", NpyDtype.UInt8, [2, 3]);
         data.Write(new byte[5]);
 
@@ -122,7 +123,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void BeginArray_MoreBytesThanShape_ThrowsAtOnce()
     {
-        using var writer = new NpzWriter(_directory.File("long.npz"));
+        using var writer = new NpzWriter(_directory.Combine("long.npz"));
         using Stream data = writer.BeginArray("x", NpyDtype.Float64, [1]);
 
         var error = Assert.Throws<InvalidOperationException>(() => data.Write(new byte[9]));
@@ -134,7 +135,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void BeginArray_WhileAnotherIsOpen_Throws()
     {
-        using var writer = new NpzWriter(_directory.File("two.npz"));
+        using var writer = new NpzWriter(_directory.Combine("two.npz"));
         using Stream first = writer.BeginArray("a", NpyDtype.UInt8, [0]);
 
         var error = Assert.Throws<InvalidOperationException>(() => writer.BeginArray("b", NpyDtype.UInt8, [0]));
@@ -145,7 +146,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void Write_DuplicateName_Throws()
     {
-        using var writer = new NpzWriter(_directory.File("dup.npz"));
+        using var writer = new NpzWriter(_directory.Combine("dup.npz"));
         writer.Write("mu", [1.0], 1);
 
         var error = Assert.Throws<ArgumentException>(() => writer.Write("mu", [2.0], 1));
@@ -156,7 +157,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void Write_DataNotMatchingShape_Throws()
     {
-        using var writer = new NpzWriter(_directory.File("shape.npz"));
+        using var writer = new NpzWriter(_directory.Combine("shape.npz"));
 
         var error = Assert.Throws<ArgumentException>(() => writer.Write("sigma", [1.0, 2.0, 3.0], 2, 2));
 
@@ -187,7 +188,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void Read_NotAZip_ThrowsNamingFile()
     {
-        string path = _directory.File("not.npz");
+        string path = _directory.Combine("not.npz");
         File.WriteAllText(path, "mu,sigma\n1,2\n");
 
         var error = Assert.Throws<InvalidDataException>(() => NpzReader.Read(path));
@@ -199,7 +200,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void Read_TruncatedNpz_ThrowsNamingFile()
     {
-        string path = _directory.File("truncated.npz");
+        string path = _directory.Combine("truncated.npz");
         byte[] whole = File.ReadAllBytes(GoldenFiles.PathOf("fid_dim16.npz"));
         File.WriteAllBytes(path, whole[..(whole.Length / 2)]);
 
@@ -212,7 +213,7 @@ public sealed class NpyArchiveTests : IDisposable
     [Fact]
     public void Read_MemberWithUnsupportedDtype_ThrowsNamingFileArrayAndDtype()
     {
-        string path = _directory.File("big_endian.npz");
+        string path = _directory.Combine("big_endian.npz");
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             zip.CreateEntryFromFile(GoldenFiles.PathOf("big_endian.npy"), "weights.npy");
@@ -226,9 +227,9 @@ public sealed class NpyArchiveTests : IDisposable
     [NumpyTheory]
     [InlineData(CompressionLevel.NoCompression, 0)]
     [InlineData(CompressionLevel.Optimal, 8)]
-    public void NumpyLoad_FileWrittenByNpzWriter_ReadsSameArrays(CompressionLevel compression, int zipMethod)
+    public async Task NumpyLoad_FileWrittenByNpzWriter_ReadsSameArrays(CompressionLevel compression, int zipMethod)
     {
-        string path = _directory.File("for_numpy.npz");
+        string path = _directory.Combine("for_numpy.npz");
         using (var writer = new NpzWriter(path, compression))
         {
             writer.Write("mu", [0.1, -2.5, 1e300], 3);
@@ -240,7 +241,7 @@ public sealed class NpyArchiveTests : IDisposable
             arr0.Write([9, 10, 11, 12, 13, 14, 15, 16, 255]);
         }
 
-        using JsonDocument described = JsonDocument.Parse(SystemPython.Run(NumpyDescribeScript, path));
+        using JsonDocument described = JsonDocument.Parse(await DebianPython.RunAsync(NumpyDescribeScript, path));
         JsonElement arrays = described.RootElement;
 
         Assert.Equal(5, arrays.EnumerateObject().Count());

@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Buffers.Binary;
 using System.Text;
 using OrleansFlow.Formats;
@@ -69,7 +70,7 @@ public sealed class PngTests
         byte[] hwc = RandomPixels(9 * 4 * 3, seed: 7);
         byte[] png = Png.Encode(hwc, width: 9, height: 4, channels: 3);
 
-        string python = await DebianPython.RunAsync(
+        string python = await DebianPython.RunWithInputAsync(
             """
             import struct, sys, zlib
             png = sys.stdin.buffer.read()

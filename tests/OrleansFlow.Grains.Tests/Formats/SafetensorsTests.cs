@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -184,7 +185,7 @@ public sealed class SafetensorsTests
     {
         byte[] file = WriteReflowShard(new Dictionary<string, string> { ["job"] = "j-1" });
 
-        string python = await DebianPython.RunAsync(
+        string python = await DebianPython.RunWithInputAsync(
             """
             import json, struct, sys, numpy as np
             raw = sys.stdin.buffer.read()

@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using OrleansFlow.Formats;
 using OrleansFlow.Statistics;
 
@@ -111,7 +112,7 @@ public sealed class FeatureMomentsTests
         using var directory = new TemporaryDirectory();
         var moments = new FeatureMoments(6);
         moments.AddBatch(RandomFeatures(6, 25, seed: 5), 25);
-        string path = directory.File("shard.npz");
+        string path = directory.Combine("shard.npz");
 
         using (var writer = new NpzWriter(path))
         {

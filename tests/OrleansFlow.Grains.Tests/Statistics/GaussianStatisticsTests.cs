@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using OrleansFlow.Formats;
 using OrleansFlow.Statistics;
 
@@ -21,7 +22,7 @@ public sealed class GaussianStatisticsTests
     public void ReadNpz_AdmReferenceBatchLayout_IgnoresImagesAndPoolStatistics()
     {
         using var directory = new TemporaryDirectory();
-        string path = directory.File("VIRTUAL_tiny.npz");
+        string path = directory.Combine("VIRTUAL_tiny.npz");
         using (var writer = new NpzWriter(path))
         {
             writer.Write("arr_0", new byte[2 * 4 * 4 * 3], 2, 4, 4, 3);
@@ -41,7 +42,7 @@ public sealed class GaussianStatisticsTests
     public void WriteNpz_ThenReadNpz_RoundTripsExactly()
     {
         using var directory = new TemporaryDirectory();
-        string path = directory.File("stats.npz");
+        string path = directory.Combine("stats.npz");
         var statistics = new GaussianStatistics([0.1, -3e-300, 7], [1, 0.2, 0.3, 0.2, 2, 1e-17, 0.3, 1e-17, 3]);
 
         statistics.WriteNpz(path);
@@ -55,7 +56,7 @@ public sealed class GaussianStatisticsTests
     public void ReadNpz_MissingSigma_ThrowsNamingFileAndKey()
     {
         using var directory = new TemporaryDirectory();
-        string path = directory.File("only_mu.npz");
+        string path = directory.Combine("only_mu.npz");
         using (var writer = new NpzWriter(path))
         {
             writer.Write("mu", [1.0, 2.0], 2);
@@ -72,7 +73,7 @@ public sealed class GaussianStatisticsTests
     public void ReadNpz_SigmaShapeNotMatchingMu_Throws()
     {
         using var directory = new TemporaryDirectory();
-        string path = directory.File("mismatch.npz");
+        string path = directory.Combine("mismatch.npz");
         using (var writer = new NpzWriter(path))
         {
             writer.Write("mu", [1.0, 2.0, 3.0], 3);

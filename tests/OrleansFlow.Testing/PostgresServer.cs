@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansFlow.Cluster.Tests.Postgres;
+namespace OrleansFlow.Testing;
 
 /// <summary>
 /// A real, throw-away PostgreSQL server: <c>initdb</c> into a temporary directory, <c>pg_ctl start</c> on

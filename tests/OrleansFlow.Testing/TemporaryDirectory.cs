@@ -1,15 +1,16 @@
-namespace OrleansFlow.Client.Tests.Support;
+namespace OrleansFlow.Testing;
 
 /// <summary>A fresh directory under the system temp path, deleted on dispose.</summary>
-internal sealed class TemporaryDirectory : IDisposable
+public sealed class TemporaryDirectory : IDisposable
 {
     public TemporaryDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("orleansflow-cli-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory("orleansflow-tests-").FullName;
     }
 
     public string Path { get; }
 
+    /// <summary>A path inside the directory.</summary>
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
     public void Dispose()
