@@ -1,11 +1,13 @@
 using OrleansFlow.Actors;
 using OrleansFlow.Cluster;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Silo.Hosting;
 
 /// <summary>
 /// Announces this silo (address, capacity, warm samplers) with a heartbeat, deactivates idle sampler
-/// actors, and on shutdown leaves the cluster, handing back any lease still held.
+/// actors, refreshes the cached shard counts of the telemetry, and on shutdown leaves the cluster,
+/// handing back any lease still held, then waits out the drain delay.
 /// </summary>
 public sealed partial class MembershipService(
     IClusterStore store, SamplerDirectory samplers, WorkerOptions worker, SiloReadiness readiness, SiloIdentity identity,
@@ -21,6 +23,7 @@ public sealed partial class MembershipService(
             {
                 samplers.DeactivateIdle();
                 await store.HeartbeatAsync(new NodeInfo(worker.NodeId, identity.Address, worker.Workers, samplers.WarmKeys), stoppingToken);
+                OrleansFlowMetrics.ReportShardCounts(await store.CountShardsAsync(stoppingToken));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -51,7 +54,18 @@ public sealed partial class MembershipService(
             // The leases expire on their own; leaving is only faster.
             LogLeaveFailed(e);
         }
+
+        if (options.Value.DrainDelaySeconds > 0)
+        {
+            // /readyz answers 503 meanwhile: endpoints and load balancers stop sending requests here
+            // before the server stops accepting them.
+            LogDrainDelay(options.Value.DrainDelaySeconds);
+            await Task.Delay(TimeSpan.FromSeconds(options.Value.DrainDelaySeconds), cancellationToken);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Draining: serving {Seconds} s more with /readyz 503 before the server stops")]
+    private partial void LogDrainDelay(double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat failed; retrying")]
     private partial void LogHeartbeatFailed(Exception error);
