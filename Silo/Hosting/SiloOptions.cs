@@ -17,8 +17,15 @@ public sealed class SiloOptions
     /// <summary>Bearer token every <c>/v1</c> call must present.</summary>
     public string Token { get; set; } = string.Empty;
 
-    /// <summary>Blob store: a local directory shared by the silos of one machine.</summary>
+    /// <summary>
+    /// Blob store (see <c>BlobStores.Create</c>): a local directory shared by the silos of one machine,
+    /// an Azure container URI (with a SAS query, or without for Azure AD / workload identity), or an
+    /// Azure Storage connection string (then <see cref="StoreContainer"/> names the container).
+    /// </summary>
     public string Store { get; set; } = "store";
+
+    /// <summary>The blob container when <see cref="Store"/> is a connection string.</summary>
+    public string? StoreContainer { get; set; }
 
     /// <summary>This silo's id in membership and on its leases (default: host name and process id).</summary>
     public string? NodeId { get; set; }
