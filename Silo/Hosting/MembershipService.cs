@@ -6,12 +6,13 @@ namespace OrleansFlow.Silo.Hosting;
 
 /// <summary>
 /// Announces this silo (address, capacity, warm samplers) with a heartbeat, deactivates idle sampler
-/// actors, refreshes the cached shard counts of the telemetry, and on shutdown leaves the cluster,
-/// handing back any lease still held, then waits out the drain delay.
+/// actors, refreshes the cached shard counts of the telemetry, and on shutdown (after the workers
+/// drained, before the HTTP server stops) leaves the cluster, handing back any lease still held, then
+/// waits out the drain delay with <c>/readyz</c> answering 503.
 /// </summary>
 public sealed partial class MembershipService(
     IClusterStore store, SamplerDirectory samplers, WorkerOptions worker, SiloReadiness readiness, SiloIdentity identity,
-    Microsoft.Extensions.Options.IOptions<SiloOptions> options, ILogger<MembershipService> logger) : BackgroundService
+    Microsoft.Extensions.Options.IOptions<SiloOptions> options, ILogger<MembershipService> logger) : BackgroundService, IHostedLifecycleService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,7 +42,8 @@ public sealed partial class MembershipService(
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Runs before the host stops any service: the server still answers while this silo leaves and drains.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
         try
@@ -63,6 +65,12 @@ public sealed partial class MembershipService(
             await Task.Delay(TimeSpan.FromSeconds(options.Value.DrainDelaySeconds), cancellationToken);
         }
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Draining: serving {Seconds} s more with /readyz 503 before the server stops")]
     private partial void LogDrainDelay(double seconds);

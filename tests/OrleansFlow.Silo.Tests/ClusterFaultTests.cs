@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using Xunit.Abstractions;
 using OrleansFlow.Formats;
 using OrleansFlow.Silo.Embedded;
 using OrleansFlow.Statistics;
@@ -10,7 +12,7 @@ namespace OrleansFlow.Silo.Tests;
 /// counted twice 0, statistics bit-identical to an undisturbed run.
 /// </summary>
 [Collection(SiloCollection.Name)]
-public sealed class ClusterFaultTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), "orleansflow-faults-" + Guid.NewGuid().ToString("N")[..12]);
 
@@ -106,22 +108,61 @@ public sealed class ClusterFaultTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task StopSiloMidShard_ReleasesLeasesAtOnce()
+    public async Task StopSiloMidShard_LeasesReleasedWithinASecondReadyz503WhileDrainingJobCompletes()
     {
         // A 60 s lease: if the stopped silo's shards waited for expiry the job could not finish in time.
         var spec = JobSpecs.Fid(seed: 17, samples: 4_000, shardSize: 250, sampler: "heun:steps=40");
-        await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 2, new ClusterSettings { LeaseTtl = TimeSpan.FromSeconds(60) });
+        var drainDelay = TimeSpan.FromSeconds(2);
+        await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 2, new ClusterSettings { LeaseTtl = TimeSpan.FromSeconds(60), DrainDelay = drainDelay });
         using var client = cluster.Client(cluster.Silos[0]);
         var job = await client.SubmitAsync(spec, "stop-test", default);
-        await cluster.WaitForShardsAsync(job.Id, 2, TimeSpan.FromMinutes(1));
+        var stopped = cluster.Silos[1];
+        using var probe = new HttpClient { BaseAddress = stopped.Address, Timeout = TimeSpan.FromSeconds(1) };
+        var held = 0;
+        for (var wait = Stopwatch.StartNew(); held == 0 && wait.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(20))
+        {
+            held = await cluster.CountLeasesAsync(stopped.NodeId);
+        }
 
-        var stopping = Stopwatch.StartNew();
-        await cluster.StopSiloAsync(cluster.Silos[1]);
-        var stopSeconds = stopping.Elapsed.TotalSeconds;
+        var clock = Stopwatch.StartNew();
+        stopped.Terminate();
+        double? releasedAfter = null, unreadyAfter = null;
+        while (!stopped.HasExited && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            releasedAfter ??= await cluster.CountLeasesAsync(stopped.NodeId) == 0 ? clock.Elapsed.TotalSeconds : null;
+            try
+            {
+                using var ready = await probe.GetAsync("readyz");
+                if (ready.StatusCode == HttpStatusCode.ServiceUnavailable && await ready.Content.ReadAsStringAsync() == "draining")
+                {
+                    unreadyAfter ??= clock.Elapsed.TotalSeconds;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // The server stopped listening: the process is about to exit.
+            }
+
+            await Task.Delay(20);
+        }
+
+        await stopped.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exitAfter = clock.Elapsed.TotalSeconds;
         var finished = await cluster.WaitAsync(job.Id, TimeSpan.FromSeconds(50));
+        output.WriteLine($"leases held at SIGTERM {held}; released after {releasedAfter:F3} s; /readyz 503 after {unreadyAfter:F3} s; exited after {exitAfter:F2} s (drain delay {drainDelay.TotalSeconds} s)");
 
         Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}\n{cluster.Logs()}");
-        Assert.True(stopSeconds < 10, $"SIGTERM took {stopSeconds:F1} s");
-        Assert.Contains("releasing", cluster.Silos[1].ReadLog(), StringComparison.Ordinal);
+        Assert.Equal(1, held);
+        Assert.True(releasedAfter < 1, $"leases released after {releasedAfter} s (lease TTL 60 s)\n{stopped.ReadLog()}");
+        Assert.True(unreadyAfter < drainDelay.TotalSeconds, $"/readyz said draining after {unreadyAfter} s");
+        Assert.InRange(exitAfter, drainDelay.TotalSeconds, 10);
+        Assert.Equal(0, stopped.ExitCode);
+        var log = stopped.ReadLog();
+        Assert.Contains("Draining: stopped claiming shards", log, StringComparison.Ordinal);
+        Assert.Contains("Drained: workers stopped, 1 unfinished shards released", log, StringComparison.Ordinal);
+        Assert.Contains("Stopping: released shard", log, StringComparison.Ordinal);
+        Assert.Contains("Left the cluster", log, StringComparison.Ordinal);
+        var audit = ShardAudit.Read(Path.Combine(cluster.StorePath, "jobs", job.Id), spec);
+        Assert.Equal((0, 0), (audit.Lost, audit.CountedTwice));
     }
 }
