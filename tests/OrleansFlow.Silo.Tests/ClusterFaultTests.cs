@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 using OrleansFlow.Formats;
 using OrleansFlow.Silo.Embedded;
@@ -73,6 +75,8 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         await cluster.WaitForShardsAsync(job.Id, 2, TimeSpan.FromMinutes(1));
 
         var paused = cluster.Silos[1];
+        // Paused mid-shard, so that it holds a lease that expires while it is frozen.
+        Assert.True(await cluster.WaitForLeaseAsync(paused.NodeId, TimeSpan.FromSeconds(30)) >= 1, "the silo to pause never held a lease");
         paused.Pause();
         await Task.Delay(TimeSpan.FromSeconds(5));
         paused.Resume();
@@ -84,6 +88,14 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Contains("lost", paused.ReadLog(), StringComparison.Ordinal);
         var audit = ShardAudit.Read(Path.Combine(cluster.StorePath, "jobs", job.Id), spec);
         Assert.Equal((0, 0), (audit.Lost, audit.CountedTwice));
+        // The expired lease was taken over, and telemetry counted it as a reclaim.
+        var reclaims = 0.0;
+        foreach (var silo in cluster.Silos)
+        {
+            reclaims += PrometheusText.Parse(await cluster.ScrapeAsync(silo)).Sum("orleansflow_lease_reclaims_total");
+        }
+
+        Assert.True(reclaims >= 1, $"{reclaims} lease reclaims counted");
 
         var reference = Path.Combine(_scratch, "reference");
         await EmbeddedRunner.RunAsync(spec, reference, new RunOptions { Workers = 2 }, null, default);
@@ -111,18 +123,15 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
     public async Task StopSiloMidShard_LeasesReleasedWithinASecondReadyz503WhileDrainingJobCompletes()
     {
         // A 60 s lease: if the stopped silo's shards waited for expiry the job could not finish in time.
-        var spec = JobSpecs.Fid(seed: 17, samples: 4_000, shardSize: 250, sampler: "heun:steps=40");
+        // Sampling dominates a shard (not its blob writes), so SIGTERM almost always finds one mid-batch.
+        var spec = JobSpecs.Fid(seed: 17, samples: 3_000, shardSize: 250, sampler: "heun:steps=200");
         var drainDelay = TimeSpan.FromSeconds(2);
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 2, new ClusterSettings { LeaseTtl = TimeSpan.FromSeconds(60), DrainDelay = drainDelay });
         using var client = cluster.Client(cluster.Silos[0]);
         var job = await client.SubmitAsync(spec, "stop-test", default);
         var stopped = cluster.Silos[1];
         using var probe = new HttpClient { BaseAddress = stopped.Address, Timeout = TimeSpan.FromSeconds(1) };
-        var held = 0;
-        for (var wait = Stopwatch.StartNew(); held == 0 && wait.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(20))
-        {
-            held = await cluster.CountLeasesAsync(stopped.NodeId);
-        }
+        var held = await cluster.WaitForLeaseAsync(stopped.NodeId, TimeSpan.FromSeconds(30));
 
         var clock = Stopwatch.StartNew();
         stopped.Terminate();
@@ -157,11 +166,15 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.True(unreadyAfter < drainDelay.TotalSeconds, $"/readyz said draining after {unreadyAfter} s");
         Assert.InRange(exitAfter, drainDelay.TotalSeconds, 10);
         Assert.Equal(0, stopped.ExitCode);
+        // The shard in flight is released by its worker, or, when SIGTERM lands between a claim and its
+        // run, by leaving the cluster; either way the log counts it (0 if it completed just before).
         var log = stopped.ReadLog();
         Assert.Contains("Draining: stopped claiming shards", log, StringComparison.Ordinal);
-        Assert.Contains("Drained: workers stopped, 1 unfinished shards released", log, StringComparison.Ordinal);
-        Assert.Contains("Stopping: released shard", log, StringComparison.Ordinal);
-        Assert.Contains("Left the cluster", log, StringComparison.Ordinal);
+        var byWorkers = int.Parse(Regex.Match(log, @"Drained: workers stopped, (\d+) unfinished shards released").Groups[1].Value, CultureInfo.InvariantCulture);
+        var byLeaving = int.Parse(Regex.Match(log, @"Left the cluster, releasing (\d+) leases").Groups[1].Value, CultureInfo.InvariantCulture);
+        output.WriteLine($"released by the workers {byWorkers}, by leaving {byLeaving}");
+        Assert.InRange(byWorkers + byLeaving, 0, held);
+        Assert.Equal(byWorkers > 0, log.Contains("Stopping: released shard", StringComparison.Ordinal));
         var audit = ShardAudit.Read(Path.Combine(cluster.StorePath, "jobs", job.Id), spec);
         Assert.Equal((0, 0), (audit.Lost, audit.CountedTwice));
     }

@@ -153,6 +153,18 @@ public sealed class TestCluster : IAsyncDisposable
         return (int)(long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Waits until <paramref name="nodeId"/> holds a lease; how many it holds then (0 on timeout).</summary>
+    public async Task<int> WaitForLeaseAsync(string nodeId, TimeSpan timeout)
+    {
+        var held = 0;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); held == 0 && wait.Elapsed < timeout; await Task.Delay(20))
+        {
+            held = await CountLeasesAsync(nodeId);
+        }
+
+        return held;
+    }
+
     /// <summary>The silo's <c>/metrics</c> text, fetched without a token as a scraper would.</summary>
     public async Task<string> ScrapeAsync(SiloProcess silo)
     {
