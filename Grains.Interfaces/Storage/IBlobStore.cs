@@ -18,6 +18,27 @@ public interface IBlobStore
     /// </summary>
     Task<bool> TryCreateAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="TryCreateAsync"/> that also tells a caller retrying its own write whether the blob it
+    /// found holds the same content (by MD5) or different content. The existing blob is never touched.
+    /// </summary>
+    async Task<BlobCreateOutcome> CreateAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        if (await TryCreateAsync(name, write, cancellationToken))
+        {
+            return BlobCreateOutcome.Created;
+        }
+
+        var ours = await ContentHash.OfWriterAsync(write, cancellationToken);
+        byte[] theirs;
+        await using (var existing = await OpenReadAsync(name, cancellationToken))
+        {
+            theirs = await ContentHash.OfStreamAsync(existing, cancellationToken);
+        }
+
+        return ours.SequenceEqual(theirs) ? BlobCreateOutcome.AlreadyIdentical : BlobCreateOutcome.AlreadyDifferent;
+    }
+
     /// <summary>Opens a blob for reading; throws <see cref="FileNotFoundException"/> if it does not exist.</summary>
     Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken);
 

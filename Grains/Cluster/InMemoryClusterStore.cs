@@ -110,19 +110,11 @@ public sealed class InMemoryClusterStore(TimeProvider? clock = null) : IClusterS
             var now = Now;
             while (true)
             {
-                var candidate = _jobs.Values
-                    .Where(j => j.State == JobState.Running)
-                    .SelectMany(j => j.Shards.Where(s => s.IsClaimable(now)).Select(s => (Job: j, Shard: s)))
-                    .OrderByDescending(c => warm.Contains(c.Job.Key))
-                    .ThenBy(c => c.Shard.Range.Index)
-                    .ThenBy(c => c.Job.Sequence)
-                    .FirstOrDefault();
-                if (candidate.Job is null)
+                if (NextClaimable(warm, now) is not var (job, shard))
                 {
                     return Task.FromResult<ShardLease?>(null);
                 }
 
-                var (job, shard) = candidate;
                 if (shard.State == ShardState.Leased && shard.Attempts >= job.MaxAttempts)
                 {
                     // Its holder died on every attempt (e.g. a shard that crashes its silo): stop retrying.
@@ -248,6 +240,31 @@ public sealed class InMemoryClusterStore(TimeProvider? clock = null) : IClusterS
         WithFinalizeLease(lease, (job, now) => job.Finish(JobState.Failed, now, error));
 
     private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>
+    /// Warm first, then lowest shard index, then oldest job. Shards are held in index order, so each
+    /// job's first claimable shard is its best: one pass over the jobs finds the answer.
+    /// </summary>
+    private (Job Job, Shard Shard)? NextClaimable(IReadOnlyCollection<SamplerKey> warm, DateTimeOffset now)
+    {
+        (Job Job, Shard Shard)? best = null;
+        (int, int, long) bestKey = default;
+        foreach (var job in _jobs.Values.Where(j => j.State == JobState.Running))
+        {
+            if (job.Shards.FirstOrDefault(s => s.IsClaimable(now)) is not { } shard)
+            {
+                continue;
+            }
+
+            var key = (warm.Contains(job.Key) ? 0 : 1, shard.Range.Index, job.Sequence);
+            if (best is null || key.CompareTo(bestKey) < 0)
+            {
+                (best, bestKey) = ((job, shard), key);
+            }
+        }
+
+        return best;
+    }
 
     private Task<bool> WithLiveLease(ShardLease lease, Func<Job, Shard, DateTimeOffset, bool> action)
     {

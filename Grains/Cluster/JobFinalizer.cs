@@ -19,7 +19,7 @@ public sealed partial class JobFinalizer(
     /// <summary>Finalises one job if one is ready; false when there was none.</summary>
     public async Task<bool> TryFinalizeOneAsync(Func<Ids.JobId, JobLayout> layoutOf, Func<JobRecord, RunRecord>? runOf, CancellationToken cancellationToken)
     {
-        var lease = await store.ClaimFinalizationAsync(options.NodeId, options.LeaseTtl, cancellationToken);
+        var lease = await store.ClaimFinalizationAsync(options.NodeId, options.FinalizeTtl, cancellationToken);
         if (lease is null)
         {
             return false;

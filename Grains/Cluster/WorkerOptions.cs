@@ -21,6 +21,13 @@ public sealed record WorkerOptions
     public TimeSpan RenewInterval => LeaseTtl / 3;
 
     /// <summary>
+    /// Lease length of a job's finalisation, which is not renewed: long enough for the slowest merge
+    /// (a 2048-dimensional Fréchet distance takes about a minute on a small CPU). Should a finaliser die,
+    /// another node takes over after this long.
+    /// </summary>
+    public TimeSpan FinalizeTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// A test device: a shard for which this returns an exception throws it instead of running
     /// (poison-shard tests). Null in production.
     /// </summary>

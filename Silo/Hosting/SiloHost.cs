@@ -47,7 +47,7 @@ public static class SiloHost
             MemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
         }));
         builder.Services.AddSingleton<IClusterStore>(services => ClusterStores.Create(options, services.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<IBlobStore>(new LocalDirectoryBlobStore(options.Store));
+        builder.Services.AddSingleton<IBlobStore>(_ => BlobStores.Create(options.Store, options.StoreContainer));
         builder.Services.AddSingleton<ShardExecutor>();
         builder.Services.AddSingleton<JobFinalizer>();
         builder.Services.AddSingleton(services => new WorkerLoop(
