@@ -85,7 +85,8 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}\n{cluster.Logs()}");
         // The paused silo held a lease that expired and was reclaimed: its late completion was refused.
         await Task.Delay(TimeSpan.FromSeconds(1));
-        Assert.Contains("lost", paused.ReadLog(), StringComparison.Ordinal);
+        var pausedLog = paused.ReadLog();
+        Assert.True(pausedLog.Contains("lost", StringComparison.Ordinal), pausedLog);
         var audit = ShardAudit.Read(Path.Combine(cluster.StorePath, "jobs", job.Id), spec);
         Assert.Equal((0, 0), (audit.Lost, audit.CountedTwice));
         // The expired lease was taken over, and telemetry counted it as a reclaim.
