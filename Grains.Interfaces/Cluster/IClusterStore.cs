@@ -47,8 +47,12 @@ public interface IClusterStore
     /// Prefers shards whose (model, resolution) is in <paramref name="warm"/>; otherwise the lowest
     /// shard index across jobs, older job first, so concurrent jobs progress together. A reclaimed
     /// shard that already used up its attempts fails its job instead. Null when nothing is claimable.
+    /// A lease taken over from an expired one says so (<see cref="ShardLease.Reclaimed"/>).
     /// </summary>
     Task<ShardLease?> ClaimShardAsync(string nodeId, IReadOnlyCollection<SamplerKey> warm, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>Shards of running jobs by state, cluster-wide (the telemetry's pending/claimed gauge).</summary>
+    Task<ShardCounts> CountShardsAsync(CancellationToken cancellationToken);
 
     /// <summary>Extends the lease if it is still this token's; false means the lease is lost: stop work on it.</summary>
     Task<bool> RenewShardAsync(ShardLease lease, TimeSpan ttl, CancellationToken cancellationToken);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrleansFlow.Ids;
 using OrleansFlow.Models;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Actors;
 
@@ -73,6 +74,7 @@ public sealed class SamplerDirectory(SamplerDirectoryOptions options, TimeProvid
         {
             var idle = _actors.Where(a => a.Value.IsValueCreated && !a.Value.Value.InUse && a.Value.Value.LastUsed < cutoff).Select(a => a.Key).ToList();
             idle.ForEach(key => _actors.Remove(key));
+            OrleansFlowMetrics.WarmSamplers.Add(-idle.Count);
             return idle.Count;
         }
     }
@@ -85,6 +87,9 @@ public sealed class SamplerDirectory(SamplerDirectoryOptions options, TimeProvid
         {
             Activations++;
         }
+
+        OrleansFlowMetrics.ModelLoadDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
+        OrleansFlowMetrics.WarmSamplers.Add(1);
 
         return new SamplerActor(loaded, clock.Elapsed, _clock);
     }
@@ -105,6 +110,7 @@ public sealed class SamplerDirectory(SamplerDirectoryOptions options, TimeProvid
                 if (!actor.Value.InUse && !ReferenceEquals(actor.Value, except))
                 {
                     _actors.Remove(key);
+                    OrleansFlowMetrics.WarmSamplers.Add(-1);
                     total -= actor.Value.EstimatedBytes;
                 }
             }

@@ -124,14 +124,24 @@ public sealed class InMemoryClusterStore(TimeProvider? clock = null) : IClusterS
                     continue;
                 }
 
+                var reclaimed = shard.State == ShardState.Leased;
                 shard.State = ShardState.Leased;
                 shard.Owner = nodeId;
                 shard.Token++;
                 shard.Attempts++;
                 shard.ExpiresAt = now + ttl;
                 return Task.FromResult<ShardLease?>(new ShardLease(
-                    new ShardId(job.Id, shard.Range.Index), shard.Range, job.Spec, nodeId, shard.Token, shard.Attempts, shard.ExpiresAt));
+                    new ShardId(job.Id, shard.Range.Index), shard.Range, job.Spec, nodeId, shard.Token, shard.Attempts, shard.ExpiresAt, reclaimed));
             }
+        }
+    }
+
+    public Task<ShardCounts> CountShardsAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var open = _jobs.Values.Where(j => j.State == JobState.Running).SelectMany(j => j.Shards).ToList();
+            return Task.FromResult(new ShardCounts(open.Count(s => s.State == ShardState.Pending), open.Count(s => s.State == ShardState.Leased)));
         }
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansFlow.Actors;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Cluster;
 
@@ -24,6 +25,8 @@ public sealed partial class JobFinalizer(
             return false;
         }
 
+        using var activity = OrleansFlowMetrics.Tracing.StartActivity("job.finalize");
+        activity?.SetTag("orleansflow.job", lease.Job.Value);
         try
         {
             var record = await store.GetJobAsync(lease.Job, cancellationToken)
@@ -43,6 +46,7 @@ public sealed partial class JobFinalizer(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             LogFinalizationFailed(e, lease.Job.ToString());
             await store.FailJobAsync(lease, $"finalisation failed: {e.GetType().Name}: {e.Message}", CancellationToken.None);
         }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OrleansFlow.Actors;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Cluster;
 
@@ -16,6 +18,37 @@ public sealed partial class ShardExecutor(
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public async Task<ShardOutcome> RunAsync(ShardLease lease, JobLayout layout, Action<int> samplesDone, CancellationToken stopping)
+    {
+        using var activity = OrleansFlowMetrics.Tracing.StartActivity("shard.run");
+        activity?.SetTag("orleansflow.job", lease.Shard.Job.Value);
+        activity?.SetTag("orleansflow.shard", lease.Shard.Index);
+        activity?.SetTag("orleansflow.attempt", lease.Attempt);
+        var started = _clock.GetTimestamp();
+        var outcome = await RunLeasedAsync(lease, layout, samplesDone, stopping);
+        activity?.SetTag("orleansflow.outcome", outcome.ToString());
+        if (outcome == ShardOutcome.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+        }
+
+        OrleansFlowMetrics.ShardDuration.Record(
+            _clock.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>("model", lease.Spec.Model),
+            new KeyValuePair<string, object?>("outcome", OutcomeTag(outcome)));
+        return outcome;
+    }
+
+    private static string OutcomeTag(ShardOutcome outcome) => outcome switch
+    {
+        ShardOutcome.Completed => "completed",
+        ShardOutcome.AlreadyWritten => "already_written",
+        ShardOutcome.Released => "released",
+        ShardOutcome.Failed => "failed",
+        ShardOutcome.LeaseLost => "lease_lost",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
+
+    private async Task<ShardOutcome> RunLeasedAsync(ShardLease lease, JobLayout layout, Action<int> samplesDone, CancellationToken stopping)
     {
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var stopRenewing = new CancellationTokenSource();
@@ -76,7 +109,8 @@ public sealed partial class ShardExecutor(
 
         if (!finished)
         {
-            await store.ReleaseShardAsync(lease, CancellationToken.None);
+            var released = await store.ReleaseShardAsync(lease, CancellationToken.None);
+            LogReleased(lease.Shard.ToString(), lease.Token, released);
             return ShardOutcome.Released;
         }
 
@@ -128,6 +162,9 @@ public sealed partial class ShardExecutor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lease of shard {Shard} (token {Token}) lost; its work is dropped")]
     private partial void LogLeaseLost(string shard, long token);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: released shard {Shard} (token {Token}) unfinished, attempt not counted: {Released}")]
+    private partial void LogReleased(string shard, long token, bool released);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} failed on attempt {Attempt}")]
     private partial void LogShardFailed(Exception error, string shard, int attempt);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansFlow.Actors;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Cluster;
 
@@ -13,6 +14,7 @@ public sealed partial class WorkerLoop(
     IClusterStore store, ShardExecutor executor, JobFinalizer finalizer, SamplerDirectory samplers, WorkerOptions options, ILogger<WorkerLoop> logger, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private int _released;
 
     /// <summary>Where a job's blobs go (cluster: <c>jobs/&lt;id&gt;/</c>; embedded: the output directory itself).</summary>
     public Func<JobId, JobLayout> LayoutOf { get; init; } = DefaultLayout;
@@ -25,6 +27,9 @@ public sealed partial class WorkerLoop(
 
     /// <summary>Overrides how a finalised job's run is described (the embedded runner knows its own clock).</summary>
     public Func<JobRecord, RunRecord>? RunOf { get; init; }
+
+    /// <summary>Shards handed back unfinished because the loop was stopping (a graceful drain).</summary>
+    public int Released => Volatile.Read(ref _released);
 
     public static JobLayout DefaultLayout(JobId job) => new($"jobs/{job}/");
 
@@ -46,7 +51,17 @@ public sealed partial class WorkerLoop(
                 var lease = await store.ClaimShardAsync(options.NodeId, samplers.WarmKeys, options.LeaseTtl, stopping);
                 if (lease is not null)
                 {
+                    if (lease.Reclaimed)
+                    {
+                        OrleansFlowMetrics.LeaseReclaims.Add(1, new KeyValuePair<string, object?>("model", lease.Spec.Model));
+                    }
+
                     var outcome = await executor.RunAsync(lease, LayoutOf(lease.Shard.Job), SamplesGenerated, stopping);
+                    if (outcome == ShardOutcome.Released)
+                    {
+                        Interlocked.Increment(ref _released);
+                    }
+
                     ShardFinished?.Invoke(lease, outcome);
                     continue;
                 }

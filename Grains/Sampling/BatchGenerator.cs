@@ -1,4 +1,5 @@
 using OrleansFlow.Models;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Sampling;
 
@@ -48,6 +49,7 @@ public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, Label
             }
         }
 
+        OrleansFlowMetrics.RecordBatch(model.Info.Name, count, velocity.Nfe.Predictor, velocity.Nfe.Refiner);
         return new SampleBatch(start, count, sampleShape, noise, samples, labels.IsConditional ? modelLabels : [], velocity.Nfe);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using OrleansFlow.Ids;
 using OrleansFlow.Models;
+using OrleansFlow.Telemetry;
 using OrleansFlow.Tensors;
 
 namespace OrleansFlow.Torch;
@@ -103,7 +104,13 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable
         foreach (var batch in batchSizes.Distinct())
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-            results.Add(_warm.GetOrAdd(batch, b => Measure(b, runs)));
+            results.Add(_warm.GetOrAdd(batch, b =>
+            {
+                var clock = Stopwatch.StartNew();
+                var latency = Measure(b, runs);
+                OrleansFlowMetrics.ModelWarmupDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", Info.Name));
+                return latency;
+            }));
         }
 
         return results;

@@ -5,6 +5,7 @@ using OrleansFlow.Formats;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
 using OrleansFlow.Silo.Hosting;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Silo.Api;
 
@@ -16,11 +17,29 @@ public static class GenerateApi
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/generate", Generate);
 
+    /// <summary>Traced as <c>generate</c>; its latency (handler time, by status code) is <c>orleansflow.generate.duration</c>.</summary>
     private static IResult Generate(GenerateRequest request, SamplerDirectory samplers, IOptions<SiloOptions> options)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = OrleansFlowMetrics.Tracing.StartActivity("generate");
+        activity?.SetTag("orleansflow.model", request.Model);
+        activity?.SetTag("orleansflow.samples", request.Samples);
+        var result = GenerateSamples(request, samplers, options.Value);
+        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+        if (status >= 400)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+        }
+
+        OrleansFlowMetrics.GenerateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("http.response.status_code", status));
+        return result;
+    }
+
+    private static IResult GenerateSamples(GenerateRequest request, SamplerDirectory samplers, SiloOptions options)
     {
         try
         {
-            var max = options.Value.MaxGenerateSamples;
+            var max = options.MaxGenerateSamples;
             if (request.Samples < 1 || request.Samples > max)
             {
                 throw new SpecException("samples", $"{request.Samples} is out of range: allowed 1..{max} (submit a job for more)");

@@ -3,6 +3,7 @@ using OrleansFlow.Actors;
 using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Silo.Api;
+using OrleansFlow.Silo.Telemetry;
 using OrleansFlow.Storage;
 
 namespace OrleansFlow.Silo.Hosting;
@@ -10,8 +11,12 @@ namespace OrleansFlow.Silo.Hosting;
 /// <summary>Wires a silo: configuration, cluster store, blob store, sampler actors, workers and the HTTP API.</summary>
 public static class SiloHost
 {
-    /// <summary>Time given to hosted services on SIGTERM: enough to hand back leases and leave the cluster.</summary>
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
+    /// <summary>
+    /// Time given to hosted services on SIGTERM: enough to hand back leases, leave the cluster and
+    /// drain (<see cref="SiloOptions.DrainDelaySeconds"/>). A pod's terminationGracePeriodSeconds must
+    /// exceed it (k8s/base/silo-deployment.yaml; a test checks).
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
 
     public static WebApplication Build(string[] args)
     {
@@ -55,6 +60,7 @@ public static class SiloHost
         builder.Services.AddHostedService<MigrationService>();
         builder.Services.AddHostedService<MembershipService>();
         builder.Services.AddHostedService<WorkerService>();
+        builder.Services.AddSiloTelemetry(builder.Configuration, nodeId);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JobJson.Options.PropertyNamingPolicy;
@@ -65,17 +71,29 @@ public static class SiloHost
         });
 
         var app = builder.Build();
+        SiloTelemetry.Start(app.Services);
+        var readiness = app.Services.GetRequiredService<SiloReadiness>();
+        app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
         app.UseMiddleware<BearerTokenMiddleware>();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", ReadyAsync);
+        app.MapMetrics();
         JobsApi.Map(app);
         GenerateApi.Map(app);
         return app;
     }
 
-    /// <summary>Ready when the migrations ran and the store answers now (a restarting database makes the silo unready).</summary>
+    /// <summary>
+    /// Ready when the migrations ran and the store answers now (a restarting database makes the silo
+    /// unready); never once SIGTERM started the drain, so a Service stops routing requests here.
+    /// </summary>
     private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IClusterStore store, CancellationToken ct)
     {
+        if (readiness.IsDraining)
+        {
+            return Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (!readiness.IsMigrated)
         {
             return Results.Text("migrations pending", statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -102,6 +120,11 @@ public static class SiloHost
         if (options.Workers < 1 || options.LeaseTtlSeconds < 1 || options.MaxAttempts < 1 || options.HeartbeatSeconds <= 0)
         {
             throw new SpecException("OrleansFlow", "Workers, MaxAttempts must be >= 1, LeaseTtlSeconds >= 1 and HeartbeatSeconds > 0");
+        }
+
+        if (options.DrainDelaySeconds < 0 || options.DrainDelaySeconds > ShutdownTimeout.TotalSeconds / 2)
+        {
+            throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back leases)");
         }
     }
 }

@@ -54,6 +54,13 @@ public sealed class SiloOptions
     public long SamplerMemoryBudgetBytes { get; set; } = 8L << 30;
 
     /// <summary>
+    /// After SIGTERM released this silo's leases and left the cluster, keep answering HTTP (with
+    /// <c>/readyz</c> 503) this long, so endpoints and load balancers stop routing here before the
+    /// server stops accepting connections. At most half of the silo's shutdown timeout.
+    /// </summary>
+    public double DrainDelaySeconds { get; set; }
+
+    /// <summary>
     /// Test device: <c>"SEED/INDEX"</c> makes shard INDEX of every job with seed SEED throw on every
     /// attempt (a poison shard). Never set in production.
     /// </summary>

@@ -200,6 +200,45 @@ public abstract class ClusterStoreContractTests : IAsyncLifetime
         Assert.True(second.Token > first.Token);
         Assert.Equal(2, second.Attempt);
         Assert.Equal("n2", second.Owner);
+        Assert.False(first.Reclaimed);
+        Assert.True(second.Reclaimed);
+    }
+
+    [Fact]
+    public async Task Claim_ReleasedShard_NotAReclaim()
+    {
+        await SubmitAsync("job", shards: 1);
+        var first = (await Store.ClaimShardAsync("n1", NoWarm, Ttl, default))!;
+        Assert.True(await Store.ReleaseShardAsync(first, default));
+
+        var second = (await Store.ClaimShardAsync("n2", NoWarm, Ttl, default))!;
+
+        Assert.False(second.Reclaimed);
+    }
+
+    [Fact]
+    public async Task CountShards_ClaimCompleteCancel_CountsPendingAndLeasedOfRunningJobs()
+    {
+        Assert.Equal(new ShardCounts(0, 0), await Store.CountShardsAsync(default));
+        await SubmitAsync("a", shards: 4);
+        await SubmitAsync("b", shards: 3);
+        var leases = await ClaimManyAsync("n1", 2);
+        Assert.True(await Store.CompleteShardAsync(leases[0], default));
+
+        Assert.Equal(new ShardCounts(5, 1), await Store.CountShardsAsync(default));
+        Assert.True(await Store.CancelJobAsync(JobId.Parse("b"), default));
+        // Claims take a0 then b0 (lowest index, older job first); b's shards end with its cancellation.
+        Assert.Equal(new ShardCounts(3, 0), await Store.CountShardsAsync(default));
+    }
+
+    [Fact]
+    public async Task CountShards_ExpiredLease_StillCountedAsLeased()
+    {
+        await SubmitAsync("job", shards: 2);
+        await ClaimManyAsync("n1", 1);
+        Clock.Advance(Ttl);
+
+        Assert.Equal(new ShardCounts(1, 1), await Store.CountShardsAsync(default));
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public static SiloProcess Start(string nodeId, int port, IReadOnlyDictionary<string, string> settings, string logDirectory)
     {
         var address = new Uri($"http://127.0.0.1:{port}/");
@@ -70,7 +72,15 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// <summary>SIGTERM: the graceful path (stop claiming, hand back leases, leave).</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
-        Signal(SigTerm);
+        Terminate();
+        await WaitForExitAsync(timeout);
+    }
+
+    /// <summary>Sends SIGTERM and returns at once, so a test can watch the drain.</summary>
+    public void Terminate() => Signal(SigTerm);
+
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
         using var wait = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(wait.Token);
     }

@@ -30,6 +30,9 @@ public sealed class TestCluster : IAsyncDisposable
         _settings = settings;
     }
 
+    /// <summary>The PostgreSQL schema of this cluster's tables.</summary>
+    public string Schema => _settings["OrleansFlow__Schema"];
+
     /// <summary>Blob store, silo logs and scratch files of this cluster.</summary>
     public string Root { get; }
 
@@ -54,6 +57,11 @@ public sealed class TestCluster : IAsyncDisposable
             ["OrleansFlow__MaxAttempts"] = settings.MaxAttempts.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__MaxRequestBodyBytes"] = settings.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
         };
+        if (settings.DrainDelay is { } drain)
+        {
+            values["OrleansFlow__DrainDelaySeconds"] = drain.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (settings.PoisonShard is { } poison)
         {
             values["OrleansFlow__PoisonShard"] = poison;
@@ -135,6 +143,38 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Shards whose lease <paramref name="nodeId"/> holds now, read from the cluster's tables.</summary>
+    public async Task<int> CountLeasesAsync(string nodeId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_postgres.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM \"{Schema}\".shards WHERE state = 'leased' AND owner = @node", connection);
+        command.Parameters.AddWithValue("node", nodeId);
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Waits until <paramref name="nodeId"/> holds a lease; how many it holds then (0 on timeout).</summary>
+    public async Task<int> WaitForLeaseAsync(string nodeId, TimeSpan timeout)
+    {
+        var held = 0;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); held == 0 && wait.Elapsed < timeout; await Task.Delay(20))
+        {
+            held = await CountLeasesAsync(nodeId);
+        }
+
+        return held;
+    }
+
+    /// <summary>The silo's <c>/metrics</c> text, fetched without a token as a scraper would.</summary>
+    public async Task<string> ScrapeAsync(SiloProcess silo)
+    {
+        using var http = Http(silo, token: null);
+        using var response = await http.GetAsync("metrics");
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        return await response.Content.ReadAsStringAsync();
+    }
+
     public string Logs() => string.Join("\n", _silos.Select(s => $"--- {s.NodeId}\n{s.ReadLog()}"));
 
     public async ValueTask DisposeAsync()
@@ -203,6 +243,9 @@ public sealed record ClusterSettings
     public int MaxAttempts { get; init; } = 3;
 
     public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>After SIGTERM released the leases: serve this long with /readyz 503 (OrleansFlow:DrainDelaySeconds).</summary>
+    public TimeSpan? DrainDelay { get; init; }
 
     /// <summary>"SEED/INDEX": that shard of every job with that seed always throws.</summary>
     public string? PoisonShard { get; init; }

@@ -265,7 +265,7 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
                     {
                         var range = new ShardRange(index, reader.GetInt64(5), reader.GetInt32(6));
                         return new ShardLease(new ShardId(JobId.Parse(job), index), range, ReadSpec(reader, 10), nodeId,
-                            reader.GetInt64(7), reader.GetInt32(8), reader.GetFieldValue<DateTimeOffset>(9));
+                            reader.GetInt64(7), reader.GetInt32(8), reader.GetFieldValue<DateTimeOffset>(9), Reclaimed: reader.GetBoolean(11));
                     }
 
                     token = reader.GetInt64(3);
@@ -275,6 +275,15 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
                 // Its holder died on every attempt (e.g. a shard that crashes its silo): stop retrying.
                 await FailExhaustedShardAsync(job, index, token, attempts, ct);
             }
+        }, cancellationToken);
+
+    public Task<ShardCounts> CountShardsAsync(CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var command = Command("CountShards");
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            return new ShardCounts(reader.GetInt64(0), reader.GetInt64(1));
         }, cancellationToken);
 
     public Task<bool> RenewShardAsync(ShardLease lease, TimeSpan ttl, CancellationToken cancellationToken) =>

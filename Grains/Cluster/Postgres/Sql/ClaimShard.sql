@@ -5,6 +5,7 @@
 -- The cold phase runs only when the warm one found nothing (a UNION ALL under LIMIT 1 is lazy).
 -- A reclaimed shard whose attempts are used up is locked and returned with exhausted = true but not
 -- leased; the caller fails its job in a separate transaction (job row first, see FailJob.sql).
+-- reclaimed: the shard was taken over from an expired lease (a lease reclaim, counted by telemetry).
 WITH warm AS (
     SELECT w.job_id, w.shard_index, w.job_seq, w.state, w.lease_token, w.attempts, w.max_attempts
     FROM unnest(@warm::text[]) AS k(key)
@@ -33,7 +34,8 @@ WITH warm AS (
     FOR UPDATE SKIP LOCKED
 ), candidate AS (
     SELECT c.job_id, c.shard_index, c.lease_token, c.attempts,
-           c.state = 'leased' AND c.attempts >= c.max_attempts AS exhausted
+           c.state = 'leased' AND c.attempts >= c.max_attempts AS exhausted,
+           c.state = 'leased' AS reclaimed
     FROM (SELECT * FROM warm UNION ALL SELECT * FROM cold LIMIT 1) c
 ), claimed AS (
     UPDATE shards s
@@ -47,7 +49,7 @@ WITH warm AS (
     RETURNING s.job_id, s.start, s.count, s.lease_token, s.attempts, s.lease_expires_at
 )
 SELECT c.job_id, c.shard_index, c.exhausted, c.lease_token, c.attempts,
-       s.start, s.count, s.lease_token, s.attempts, s.lease_expires_at, j.spec::text
+       s.start, s.count, s.lease_token, s.attempts, s.lease_expires_at, j.spec::text, c.reclaimed
 FROM candidate c
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN claimed s ON s.job_id = c.job_id;

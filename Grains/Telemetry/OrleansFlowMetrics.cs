@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using OrleansFlow.Cluster;
+
+namespace OrleansFlow.Telemetry;
+
+/// <summary>
+/// Every OrleansFlow instrument, on one <see cref="Meter"/> and one <see cref="ActivitySource"/> named
+/// <see cref="Name"/>. They are recorded where the work happens (sampling, shard runs, the store's
+/// claims, model loads, the generate API) and cost nothing until a listener (the silo's OpenTelemetry
+/// MeterProvider) subscribes, so embedded runs pay nothing. Names follow the OpenTelemetry semantic
+/// conventions; <c>/metrics</c> renders them as Prometheus does (dots to underscores, unit suffix,
+/// <c>_total</c> on counters): see README "Telemetry".
+/// </summary>
+public static class OrleansFlowMetrics
+{
+    public const string Name = "OrleansFlow";
+
+    /// <summary>Shard and request durations: from a tiny shard on a CPU to a long one on a busy GPU.</summary>
+    private static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+    private static readonly Meter Meter = new(Name);
+
+    private static readonly Lock ShardsLock = new();
+
+    private static ShardCounts? _shards;
+
+    public static ActivitySource Tracing { get; } = new(Name);
+
+    /// <summary>Samples produced by the samplers (jobs and <c>/v1/generate</c>), by model.</summary>
+    public static Counter<long> SamplesGenerated { get; } = Meter.CreateCounter<long>(
+        "orleansflow.samples.generated", "{sample}", "Samples generated (jobs and /v1/generate)");
+
+    /// <summary>Velocity-predictor evaluations per sample (a batch of N samples with NFE k counts N·k).</summary>
+    public static Counter<long> PredictorEvaluations { get; } = Meter.CreateCounter<long>(
+        "orleansflow.predictor.evaluations", "{evaluation}", "Velocity predictor evaluations, per sample");
+
+    /// <summary>FlowTurbo velocity-refiner evaluations per sample.</summary>
+    public static Counter<long> RefinerEvaluations { get; } = Meter.CreateCounter<long>(
+        "orleansflow.refiner.evaluations", "{evaluation}", "Velocity refiner evaluations, per sample");
+
+    /// <summary>Wall time of one shard run on this silo, by model and outcome (completed, released, failed, ...).</summary>
+    public static Histogram<double> ShardDuration { get; } = Meter.CreateHistogram(
+        "orleansflow.shard.duration", "s", "Time to run one shard", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    /// <summary>Claims of a shard whose previous lease had expired (its holder died, paused or was partitioned).</summary>
+    public static Counter<long> LeaseReclaims { get; } = Meter.CreateCounter<long>(
+        "orleansflow.lease.reclaims", "{shard}", "Shards claimed after their previous lease expired");
+
+    /// <summary>Sampler actors holding a loaded model on this silo.</summary>
+    public static UpDownCounter<int> WarmSamplers { get; } = Meter.CreateUpDownCounter<int>(
+        "orleansflow.samplers.warm", "{sampler}", "Warm sampler actors (loaded models) on this silo");
+
+    /// <summary>Time to load (activate) a model, by model.</summary>
+    public static Histogram<double> ModelLoadDuration { get; } = Meter.CreateHistogram(
+        "orleansflow.model.load.duration", "s", "Time to load a model into a sampler actor", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    /// <summary>Time of a sample-aware warm-up of one batch size (TorchScript models), by model.</summary>
+    public static Histogram<double> ModelWarmupDuration { get; } = Meter.CreateHistogram(
+        "orleansflow.model.warmup.duration", "s", "Time to warm up a model for one batch size", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    /// <summary>Latency of <c>POST /v1/generate</c>, by status code.</summary>
+    public static Histogram<double> GenerateDuration { get; } = Meter.CreateHistogram(
+        "orleansflow.generate.duration", "s", "Latency of POST /v1/generate", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    /// <summary>
+    /// Shards of running jobs by state (<c>pending</c>, <c>leased</c>) in the whole cluster, as last
+    /// counted by <see cref="ReportShardCounts"/>: a scrape never queries the store itself.
+    /// </summary>
+    public static ObservableGauge<long> Shards { get; } = Meter.CreateObservableGauge(
+        "orleansflow.shards", ObserveShards, "{shard}", "Shards of unfinished jobs by state, cluster-wide (cached store count)");
+
+    /// <summary>Caches the cluster's shard counts for the <see cref="Shards"/> gauge.</summary>
+    public static void ReportShardCounts(ShardCounts counts)
+    {
+        lock (ShardsLock)
+        {
+            _shards = counts;
+        }
+    }
+
+    /// <summary>Counts the samples and evaluations of one generated batch.</summary>
+    public static void RecordBatch(string model, int samples, long predictorNfe, long refinerNfe)
+    {
+        var tag = new KeyValuePair<string, object?>("model", model);
+        SamplesGenerated.Add(samples, tag);
+        PredictorEvaluations.Add(samples * predictorNfe, tag);
+        if (refinerNfe > 0)
+        {
+            RefinerEvaluations.Add(samples * refinerNfe, tag);
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveShards()
+    {
+        ShardCounts counts;
+        lock (ShardsLock)
+        {
+            if (_shards is not { } cached)
+            {
+                return [];
+            }
+
+            counts = cached;
+        }
+
+        return
+        [
+            new Measurement<long>(counts.Pending, [new KeyValuePair<string, object?>("state", "pending")]),
+            new Measurement<long>(counts.Leased, [new KeyValuePair<string, object?>("state", "leased")]),
+        ];
+    }
+}

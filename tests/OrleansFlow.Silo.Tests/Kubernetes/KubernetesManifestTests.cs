@@ -1,0 +1,281 @@
+using OrleansFlow.Testing;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+using OrleansFlow.Cluster;
+using OrleansFlow.Cluster.Postgres;
+using OrleansFlow.Ids;
+using OrleansFlow.Silo.Hosting;
+
+namespace OrleansFlow.Silo.Tests.Kubernetes;
+
+/// <summary>
+/// The manifests under <c>k8s/</c> agree with the code: the port the silo listens on, the settings it
+/// reads, the routes it maps, its shutdown timeout, the metric names it renders, and the schema the
+/// KEDA query reads (run on PostgreSQL).
+/// </summary>
+[Collection(SiloCollection.Name)]
+public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
+{
+    private const string Prefix = "OrleansFlow__";
+    private static readonly Manifests K8s = Manifests.Load();
+    private static readonly Manifest Deployment = K8s.Single("base", "Deployment", "orleansflow-silo");
+    private static readonly Manifest Container = new(Deployment.File, (Dictionary<object, object>)Deployment.Get("spec.template.spec.containers.0")!);
+
+    [Fact]
+    public void Deployment_ContainerPort_IsTheAspNetCoreUrlsPortAndWhatProbesServiceAndScrapersUse()
+    {
+        var urls = Env(Container)["ASPNETCORE_URLS"];
+        var port = new Uri(urls.Replace("+", "localhost", StringComparison.Ordinal)).Port;
+        var ports = Container.List("ports").Cast<Dictionary<object, object>>().ToList();
+        var http = Assert.Single(ports);
+
+        Assert.Equal(port.ToString(CultureInfo.InvariantCulture), http["containerPort"]);
+        Assert.Equal("http", http["name"]);
+        foreach (var probe in new[] { "startupProbe", "livenessProbe", "readinessProbe" })
+        {
+            Assert.Equal("http", Container.Text($"{probe}.httpGet.port"));
+        }
+
+        var service = K8s.Single("base", "Service", "orleansflow-silo");
+        Assert.Equal("http", service.Text("spec.ports.0.targetPort"));
+        Assert.Equal("http", K8s.Single("base", "ServiceMonitor").Text("spec.endpoints.0.port"));
+        Assert.Equal("http", service.Text("spec.ports.0.name"));
+        var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
+        Assert.Equal(port.ToString(CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
+        Assert.Equal($"http://$(POD_IP):{port}", Env(Container)[Prefix + nameof(SiloOptions.AdvertisedAddress)]);
+    }
+
+    [Fact]
+    public void Settings_EveryOrleansFlowKeyInEveryOverlay_NamesASiloOptionsProperty()
+    {
+        var properties = typeof(SiloOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite).Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var keys = new List<(string Where, string Key)>();
+        foreach (var document in K8s.Documents)
+        {
+            if (document.Kind is "ConfigMap" && document.Get("data") is Dictionary<object, object> data)
+            {
+                keys.AddRange(data.Keys.Select(k => (document.File, (string)k)));
+            }
+
+            if (document.Kind is "Secret" && document.Get("stringData") is Dictionary<object, object> secret)
+            {
+                keys.AddRange(secret.Keys.Select(k => (document.File, (string)k)));
+            }
+
+            foreach (var container in Containers(document))
+            {
+                keys.AddRange(Env(container).Keys.Select(k => (document.File, k)));
+            }
+        }
+
+        foreach (var file in Directory.EnumerateFiles(K8s.Root, "*.env.example", SearchOption.AllDirectories))
+        {
+            keys.AddRange(File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal)).Select(l => (file, l[..l.IndexOf('=', StringComparison.Ordinal)])));
+        }
+
+        var settings = keys.Where(k => k.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToList();
+        Assert.True(settings.Count >= 10, $"only {settings.Count} settings found");
+        Assert.All(settings, s => Assert.True(
+            properties.Contains(s.Key[Prefix.Length..]) && !s.Key[Prefix.Length..].Contains("__", StringComparison.Ordinal),
+            $"{s.Where}: {s.Key} names no SiloOptions property"));
+        Assert.All(K8s.OfKind("ConfigMap").Where(c => c.Get("data") is Dictionary<object, object>), c =>
+            Assert.All(((Dictionary<object, object>)c.Get("data")!).Keys.Cast<string>().Where(k => k.StartsWith("OrleansFlow", StringComparison.OrdinalIgnoreCase)),
+                k => Assert.StartsWith(Prefix, k, StringComparison.Ordinal)));
+
+        // The secrets every overlay must provide (the base Secret is empty placeholders).
+        var baseSecret = (Dictionary<object, object>)K8s.Single("base", "Secret").Get("stringData")!;
+        Assert.Equal(["OrleansFlow__Postgres", "OrleansFlow__Store", "OrleansFlow__Token"], baseSecret.Keys.Cast<string>().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Probes_AndScrapePath_AreRoutesTheSiloMaps()
+    {
+        await using var app = SiloHost.Build(["--OrleansFlow:Token=manifest-test", "--urls=http://127.0.0.1:0"]);
+        var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
+        var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
+
+        Assert.Equal("/healthz", Container.Text("livenessProbe.httpGet.path"));
+        Assert.Equal("/healthz", Container.Text("startupProbe.httpGet.path"));
+        Assert.Equal("/readyz", Container.Text("readinessProbe.httpGet.path"));
+        foreach (var path in new[] { Container.Text("livenessProbe.httpGet.path"), Container.Text("readinessProbe.httpGet.path"), (string)annotations["prometheus.io/path"], K8s.Single("base", "ServiceMonitor").Text("spec.endpoints.0.path") })
+        {
+            Assert.Contains(path!, routes);
+        }
+    }
+
+    [Fact]
+    public void Deployment_GpuAndGrace_RequestsAGpuAndOutlastsTheSilosShutdown()
+    {
+        var requests = (Dictionary<object, object>)Container.Get("resources.requests")!;
+        var limits = (Dictionary<object, object>)Container.Get("resources.limits")!;
+        var grace = int.Parse(Deployment.Text("spec.template.spec.terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture);
+        var preStop = int.Parse(Container.Text("lifecycle.preStop.sleep.seconds")!, CultureInfo.InvariantCulture);
+        var drain = double.Parse((string)((Dictionary<object, object>)K8s.Single("base", "ConfigMap", "orleansflow-silo").Get("data")!)[Prefix + nameof(SiloOptions.DrainDelaySeconds)], CultureInfo.InvariantCulture);
+
+        Assert.Equal("1", requests["nvidia.com/gpu"]);
+        Assert.Equal("1", limits["nvidia.com/gpu"]);
+        // The kubelet's grace period runs from the preStop hook on; SIGTERM comes after the hook.
+        Assert.True(grace >= preStop + SiloHost.ShutdownTimeout.TotalSeconds, $"terminationGracePeriodSeconds {grace} < preStop {preStop} + shutdown timeout {SiloHost.ShutdownTimeout.TotalSeconds}");
+        Assert.True(drain < SiloHost.ShutdownTimeout.TotalSeconds / 2, "the drain delay leaves time to release leases");
+        Assert.Equal("orleansflow-silo", Deployment.Text("spec.template.spec.serviceAccountName"));
+        Assert.Equal("1", K8s.Single("base", "PodDisruptionBudget").Text("spec.maxUnavailable"));
+        Assert.Equal(
+            (Dictionary<object, object>)Deployment.Get("spec.selector.matchLabels")!,
+            (Dictionary<object, object>)K8s.Single("base", "PodDisruptionBudget").Get("spec.selector.matchLabels")!);
+    }
+
+    [Fact]
+    public void Dashboard_EveryMetricName_IsAnInstrumentAsMetricsRendersIt()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(K8s.Root, "base", "grafana-dashboard.json")));
+        var expressions = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        var used = expressions.SelectMany(e => MetricName().Matches(e).Select(m => m.Value)).ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(expressions.Count >= 10);
+        Assert.All(used, name => Assert.True(MetricNames.IsSeries(name), $"the dashboard uses {name}, which /metrics never renders"));
+        // Every instrument is on the dashboard.
+        Assert.All(MetricNames.Families.Keys, family => Assert.Contains(used, u => u == family || u.StartsWith(family + "_", StringComparison.Ordinal)));
+        var generator = K8s.Single("base", "Kustomization").List("configMapGenerator").Cast<Dictionary<object, object>>().Single();
+        Assert.Contains("grafana-dashboard.json", (List<object>)generator["files"]);
+    }
+
+    [Fact]
+    public async Task KedaQuery_OnTheRealSchema_CountsTheOutstandingShardsOfASubmittedJob()
+    {
+        var trigger = K8s.Single("base", "ScaledObject").List("spec.triggers").Cast<Dictionary<object, object>>().Single();
+        Assert.Equal("postgresql", trigger["type"]);
+        var query = (string)((Dictionary<object, object>)trigger["metadata"])["query"];
+        var schema = SchemaOf().Match(query).Groups["schema"].Value;
+        var configured = K8s.OfKind("ConfigMap").Select(c => c.Get("data") as Dictionary<object, object>)
+            .Select(d => d?.GetValueOrDefault(Prefix + nameof(SiloOptions.Schema)) as string).Where(s => s is not null).Distinct().ToList();
+        Assert.Equal([schema], configured);
+        Assert.Equal(new SiloOptions().Schema, schema);
+
+        var testSchema = postgres.Server.NewSchemaName("keda");
+        await using var store = new PostgresClusterStore(new PostgresClusterStoreOptions { ConnectionString = postgres.Server.ConnectionString, Schema = testSchema });
+        await store.MigrateAsync(default);
+        var spec = JobSpecs.Fid(samples: 1_000, shardSize: 100);
+        await store.SubmitAsync(new JobSubmission(JobId.New(), spec, new SamplerKey("gmm-demo", new Resolution(3, 8, 8)), null), default);
+        var onTestSchema = query.Replace($"{schema}.shards", $"\"{testSchema}\".shards", StringComparison.Ordinal);
+        Assert.NotEqual(query, onTestSchema);
+
+        Assert.Equal(spec.ShardCount, await ScalarAsync(onTestSchema));
+        var lease = (await store.ClaimShardAsync("keda-test", [], TimeSpan.FromMinutes(1), default))!;
+        Assert.Equal(spec.ShardCount, await ScalarAsync(onTestSchema));
+        Assert.True(await store.CompleteShardAsync(lease, default));
+        Assert.Equal(spec.ShardCount - 1, await ScalarAsync(onTestSchema));
+        var counts = await store.CountShardsAsync(default);
+        Assert.Equal(spec.ShardCount - 1, counts.Pending + counts.Leased);
+        Assert.Equal("orleansflow-postgres", ((Dictionary<object, object>)trigger["authenticationRef"])["name"]);
+        Assert.Equal("orleansflow-silo", K8s.Single("base", "ScaledObject").Text("spec.scaleTargetRef.name"));
+    }
+
+    [Fact]
+    public void Prod_WorkloadIdentity_ServiceAccountAnnotatedPodsLabelledStoreWithoutKey()
+    {
+        var account = K8s.Single(Path.Combine("overlays", "prod"), "ServiceAccount", "orleansflow-silo");
+        var pod = K8s.Single(Path.Combine("overlays", "prod"), "Deployment", "orleansflow-silo");
+        var config = (Dictionary<object, object>)K8s.Single(Path.Combine("overlays", "prod"), "ConfigMap").Get("data")!;
+
+        Assert.True(Guid.TryParse(((Dictionary<object, object>)account.Get("metadata.annotations")!)["azure.workload.identity/client-id"] as string, out _));
+        Assert.Equal("true", ((Dictionary<object, object>)pod.Get("spec.template.metadata.labels")!)["azure.workload.identity/use"]);
+        var store = new Uri((string)config[Prefix + nameof(SiloOptions.Store)]);
+        Assert.Equal("https", store.Scheme);
+        Assert.Empty(store.Query);
+    }
+
+    [Fact]
+    public void Dev_ConnectionStrings_NameTheInClusterPostgresAndAzuriteServices()
+    {
+        var dev = Path.Combine("overlays", "dev");
+        var secret = (Dictionary<object, object>)K8s.Single(dev, "Secret", "orleansflow-silo").Get("stringData")!;
+        var postgresService = K8s.Single(dev, "Service", "postgres");
+        var azurite = K8s.Single(dev, "Service", "azurite");
+        var connection = new NpgsqlConnectionStringBuilder((string)secret[Prefix + nameof(SiloOptions.Postgres)]);
+        var blobEndpoint = new Uri(((string)secret[Prefix + nameof(SiloOptions.Store)]).Split(';').Single(p => p.StartsWith("BlobEndpoint=", StringComparison.Ordinal))["BlobEndpoint=".Length..]);
+
+        Assert.Equal("postgres", connection.Host);
+        Assert.Equal(postgresService.Text("spec.ports.0.port"), connection.Port.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal("azurite", blobEndpoint.Host);
+        Assert.Equal(azurite.Text("spec.ports.0.port"), blobEndpoint.Port.ToString(CultureInfo.InvariantCulture));
+        Assert.NotNull(((Dictionary<object, object>)K8s.Single(dev, "ConfigMap").Get("data")!)[Prefix + nameof(SiloOptions.StoreContainer)]);
+        Assert.Contains("@postgres.", K8s.Single(dev, "Secret", "orleansflow-keda").Text("stringData.connection"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Renders each overlay with <c>kubectl kustomize</c> when kubectl is installed (it is optional: nothing else here needs it).</summary>
+    [Fact]
+    public async Task Overlays_KustomizeBuild_RendersWhenKubectlIsInstalled()
+    {
+        var kubectl = new[] { "/usr/bin/kubectl", "/usr/local/bin/kubectl" }.FirstOrDefault(File.Exists);
+        if (kubectl is null)
+        {
+            return;
+        }
+
+        var copy = Path.Combine(Path.GetTempPath(), "orleansflow-k8s-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            CopyDirectory(K8s.Root, copy);
+            foreach (var example in Directory.EnumerateFiles(copy, "*.env.example", SearchOption.AllDirectories))
+            {
+                File.Copy(example, example[..^".example".Length]);
+            }
+
+            foreach (var overlay in new[] { "dev", "prod" })
+            {
+                var start = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(copy, "overlays", overlay)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+                using var process = Process.Start(start)!;
+                var output = await process.StandardOutput.ReadToEndAsync();
+                var error = await process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                Assert.True(process.ExitCode == 0, $"kubectl kustomize overlays/{overlay}: {error}");
+                Assert.Contains("kind: ScaledObject", output, StringComparison.Ordinal);
+                Assert.Contains($"namespace: {(overlay == "dev" ? "orleansflow-dev" : "orleansflow")}", output, StringComparison.Ordinal);
+                Assert.Equal(overlay == "prod", output.Contains("nvidia.com/gpu: \"1\"", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(postgres.Server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static IEnumerable<Manifest> Containers(Manifest document) =>
+        new[] { "spec.template.spec.containers", "spec.template.spec.initContainers", "spec.jobTemplate.spec.template.spec.containers" }
+            .SelectMany(document.List).OfType<Dictionary<object, object>>().Select(c => new Manifest(document.File, c));
+
+    private static Dictionary<string, string> Env(Manifest container) => container.List("env").Cast<Dictionary<object, object>>()
+        .ToDictionary(e => (string)e["name"], e => e.GetValueOrDefault("value") as string ?? string.Empty, StringComparer.Ordinal);
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [GeneratedRegex(@"\borleansflow_[a-z0-9_]+")]
+    private static partial Regex MetricName();
+
+    [GeneratedRegex(@"FROM\s+(?<schema>[a-z_][a-z0-9_]*)\.shards\b")]
+    private static partial Regex SchemaOf();
+}
