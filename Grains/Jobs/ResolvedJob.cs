@@ -56,7 +56,7 @@ public sealed class ResolvedJob
 
         try
         {
-            return TorchInceptionFeatures.Load(path, shape);
+            return TorchFeatureExtractor.Load(path, shape);
         }
         catch (TorchException e)
         {

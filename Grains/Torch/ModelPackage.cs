@@ -26,7 +26,8 @@ namespace OrleansFlow.Torch;
 /// refiner <c>forward(x, t[N], v_prev[N,C,H,W], label) → Δv[N,C,H,W]</c> (FlowTurbo: v ≈ v_prev + Δv);
 /// unconditional models (<c>classes</c> = 0) omit the label argument;
 /// decoder <c>forward(z[N,C,H,W]) → image[N,output_shape]</c> in [-1, 1];
-/// features <c>forward(image[N,3,299,299] in [-1,1]) → f[N,D]</c> (see <see cref="TorchInceptionFeatures"/>).
+/// features <c>forward(image[N,3,299,299] in [-1,1]) → f[N,D]</c>, or at the samples' own shape when the file declares
+/// the native input (see <see cref="TorchFeatureExtractor"/>).
 /// t is the model's own time (<c>time_convention</c> maps OrleansFlow's t to it).
 /// </summary>
 public sealed record ModelPackage

@@ -18,11 +18,19 @@ public static class EmbeddedRunner
 {
     private const string NodeId = "embedded";
 
+    public static Task<JobSummary> RunAsync(
+        JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(spec, outputDirectory, options, progress, samplers: null, cancellationToken);
+
+    /// <param name="samplers">
+    /// Sampler actors to run on; pass one directory to several jobs so they share warm models, as the
+    /// jobs of one silo do. Null = a fresh directory for this job.
+    /// </param>
     public static async Task<JobSummary> RunAsync(
-        JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+        JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, SamplerDirectory? samplers, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
-        var samplers = new SamplerDirectory(new SamplerDirectoryOptions());
+        samplers ??= new SamplerDirectory(new SamplerDirectoryOptions());
         var job = ResolvedJob.Create(spec, samplers.Get(spec.Model).Model);
         OutputDirectory.Prepare(outputDirectory, spec, options);
         var blobs = new LocalDirectoryBlobStore(outputDirectory);

@@ -8,7 +8,7 @@ public class FeatureAndWarmupTests
     public void Extract_Uint8Images_MatchesPytorchFidPreprocessingInPython()
     {
         // The stand-in has Inception's interface, not its weights (none are available here).
-        using var features = TorchInceptionFeatures.Load(TinyModel.StandInInception, new Resolution(3, 16, 16));
+        using var features = TorchFeatureExtractor.Load(TinyModel.StandInInception, new Resolution(3, 16, 16));
         var images = TinyModel.Bytes("images_u8");
         var shape = TinyModel.Shape("images_u8");
         var (count, h, w) = (shape[0], shape[1], shape[2]);
@@ -37,7 +37,7 @@ public class FeatureAndWarmupTests
     public void Load_FeaturesFileThatIsNotAnImageNetwork_ThrowsSpecException()
     {
         var error = Assert.Throws<SpecException>(() =>
-            TorchInceptionFeatures.Load(Path.Combine(TinyModel.PackageDirectory, "predictor.pt"), new Resolution(3, 16, 16)));
+            TorchFeatureExtractor.Load(Path.Combine(TinyModel.PackageDirectory, "predictor.pt"), new Resolution(3, 16, 16)));
 
         Assert.Equal("features", error.Field);
     }

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using OrleansFlow.Client.Evaluation;
+using OrleansFlow.Jobs;
+using OrleansFlow.Torch;
+
+namespace OrleansFlow.Client.Commands;
+
+/// <summary><c>orleansflow fid-table</c>: the README's main job (see <see cref="FidTable"/>).</summary>
+internal static class FidTableCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var models = new Option<string>("--models") { Description = "Directory with digits-rf, digits-2rf, digits-onestep and digits-fid", DefaultValueFactory = _ => "models" };
+        var samples = new Option<int>("--samples") { Description = "Samples per row", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<long>("--seed") { Description = "Job seed of every row (the same noise and labels in each)", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per model call", DefaultValueFactory = _ => 250 };
+        var workers = new Option<int>("--workers") { Description = "Shards run at once", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (per call)", DefaultValueFactory = _ => 1 };
+        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale of every row (1 = conditional only)", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per row, interleaved; the fastest time is reported", DefaultValueFactory = _ => 1 };
+        var rows = new Option<string?>("--rows") { Description = "Only the rows whose name contains one of these comma-separated words (e.g. heun,turbo)" };
+        var outDirectory = new Option<string>("--out") { Description = "Output directory: one FID job per row, and table.json", DefaultValueFactory = _ => Path.Combine("out", "fid-table") };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress bar" };
+        var command = new Command("fid-table", "FID-digits, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
+        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, rows, outDirectory, quiet })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (result, ct) =>
+        {
+            try
+            {
+                var selected = Select(result.GetValue(rows));
+                var options = new FidTableOptions(
+                    result.GetValue(models)!, Positive("samples", result.GetValue(samples)), result.GetValue(seed), Positive("batch-size", result.GetValue(batch)),
+                    Positive("workers", result.GetValue(workers)), Positive("threads", result.GetValue(threads)), result.GetValue(guidance),
+                    Positive("repeats", result.GetValue(repeats)), result.GetValue(outDirectory)!, selected);
+                using var progress = result.GetValue(quiet) ? null : new ConsoleProgressBar(error);
+                var report = await new FidTable(options, output).RunAsync(progress, ct);
+                progress?.Complete();
+                FidTable.Print(report, output);
+                var json = Path.Combine(options.Out, "table.json");
+                await File.WriteAllBytesAsync(json, JobJson.Serialize(report), ct);
+                await output.WriteLineAsync($"{json}");
+                return ExitCodes.Success;
+            }
+            catch (SpecException e)
+            {
+                await error.WriteLineAsync($"orleansflow: --{Cli.OneLine(e.Message)}");
+                return ExitCodes.BadInput;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await error.WriteLineAsync("orleansflow: interrupted");
+                return ExitCodes.Interrupted;
+            }
+            catch (Exception e) when (e is JobFailedException or TorchException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"orleansflow: fid-table failed: {Cli.OneLine(e.Message)}");
+                return ExitCodes.Failure;
+            }
+        });
+        return command;
+    }
+
+    private static List<FidTableRow> Select(string? filter)
+    {
+        if (string.IsNullOrWhiteSpace(filter))
+        {
+            return [.. FidTableRow.Digits];
+        }
+
+        var words = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var rows = FidTableRow.Digits.Where(r => words.Any(w => r.Name.Contains(w, StringComparison.OrdinalIgnoreCase))).ToList();
+        return rows.Count > 0 ? rows : throw new SpecException("rows", $"'{filter}' matches no row: rows are {string.Join(", ", FidTableRow.Digits.Select(r => r.Name))}");
+    }
+
+    private static int Positive(string field, int value) =>
+        value >= 1 ? value : throw new SpecException(field, $"{value} is out of range: allowed >= 1");
+}

@@ -1,0 +1,16 @@
+namespace OrleansFlow.Torch.Tests;
+
+/// <summary>The committed digits packages and FID-digits files (made by tools/train_digits.py and tools/train_digits_reflow.py).</summary>
+internal static class DigitsModels
+{
+    public static string Directory => Path.Combine(Path.GetDirectoryName(TinyModel.PackageDirectory)!);
+
+    public static string Package(string name) => Path.Combine(Directory, name);
+
+    /// <summary>The classifier's logits, loaded as a native-input feature extractor (same preprocessing as FID-digits).</summary>
+    public static string Classifier => Path.Combine(Directory, "digits-fid", "classifier.pt");
+
+    public static string Features => Path.Combine(Directory, "digits-fid", "features.pt");
+
+    public static string Reference => Path.Combine(Directory, "digits-fid", "reference.npz");
+}

@@ -1,0 +1,239 @@
+"""Shared pieces of the digits pipeline (tools/train_digits.py, tools/train_digits_reflow.py,
+tools/digits_straightness.py): data, networks, FID-digits preprocessing and package export.
+
+Run the scripts with Debian's interpreter (/usr/bin/python3 with python3-torch and python3-sklearn).
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+MODELS = os.path.join(ROOT, "models")
+FID_DIR = os.path.join(MODELS, "digits-fid")
+CLASSES = 10
+NULL = CLASSES  # the label the velocity networks read as "no class" (classifier-free guidance)
+SIZE = 8
+
+# The extra file that tells OrleansFlow how to feed a TorchScript feature extractor (read by
+# Grains/Torch/TorchFeatureExtractor.cs from the .pt zip archive): "native" = the samples at their
+# own resolution and channel count, after the uint8 rule, as u/255*2-1; no resize.
+FEATURES_EXTRA = "orleansflow_features.json"
+
+
+def threads():
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def load_digits():
+    """scikit-learn's 8x8 digits (1,797 images, 0..16) scaled to [-1, 1]: x/8 - 1. Returns (N,1,8,8), labels."""
+    from sklearn.datasets import load_digits as sk_load
+
+    data = sk_load()
+    x = torch.tensor(data.images, dtype=torch.float32)[:, None] / 8.0 - 1.0
+    return x, torch.tensor(data.target, dtype=torch.int64)
+
+
+def fid_preprocess(x: torch.Tensor) -> torch.Tensor:
+    """Samples in [-1,1] -> OrleansFlow's uint8 rule clamp(floor(127.5x+128),0,255) -> u/255*2-1.
+
+    The same steps as the C# feature extractor's "native" input, so real and generated images are
+    quantised identically before the classifier sees them.
+    """
+    u = torch.clamp(torch.floor(x.float() * 127.5 + 128.0), 0, 255)
+    return u / 255.0 * 2.0 - 1.0
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of t in [0, 1] (SiT's TimestepEmbedder on 1000 t)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = (t.float() * 1000.0)[:, None] * freqs[None, :]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+class ResBlock(nn.Module):
+    """GroupNorm-SiLU-conv twice, with the conditioning vector as scale and shift (adaGN)."""
+
+    def __init__(self, cin: int, cout: int, emb: int):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(8, cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.ada = nn.Linear(emb, 2 * cout)
+        self.norm2 = nn.GroupNorm(8, cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        scale, shift = self.ada(c).chunk(2, dim=1)
+        h = self.norm2(h) * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+        h = self.conv2(F.silu(h))
+        return self.skip(x) + h
+
+
+class VelocityUNet(nn.Module):
+    """A small U-Net on 1x8x8: forward(x[N,1,8,8], t[N], label int64[N]; 10 = null) -> v[N,1,8,8].
+
+    8x8 (ch) -> 4x4 (2ch) -> back up with a skip; time and class enter every block through adaGN.
+    """
+
+    def __init__(self, ch: int = 32, emb: int = 128):
+        super().__init__()
+        self.emb = emb
+        self.t_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.labels = nn.Embedding(CLASSES + 1, emb)
+        self.inp = nn.Conv2d(1, ch, 3, padding=1)
+        self.down = ResBlock(ch, ch, emb)
+        self.low1 = ResBlock(ch, 2 * ch, emb)
+        self.low2 = ResBlock(2 * ch, 2 * ch, emb)
+        self.up = ResBlock(3 * ch, ch, emb)
+        self.norm = nn.GroupNorm(8, ch)
+        self.out = nn.Conv2d(ch, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        c = F.silu(self.t_mlp(timestep_embedding(t, self.emb)) + self.labels(label))
+        h0 = self.down(self.inp(x), c)
+        h = self.low2(self.low1(F.avg_pool2d(h0, 2), c), c)
+        h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = self.up(torch.cat([h, h0], dim=1), c)
+        return self.out(F.silu(self.norm(h)))
+
+
+class Refiner(nn.Module):
+    """FlowTurbo's velocity refiner interface: forward(x, t, v_prev, label) -> Δv, with v ≈ v_prev + Δv.
+
+    Three 3x3 convolutions of 16 channels on (x, v_prev): a few percent of the predictor's FLOPs.
+    """
+
+    def __init__(self, ch: int = 16, emb: int = 32):
+        super().__init__()
+        self.emb = emb
+        self.t_proj = nn.Linear(emb, ch)
+        self.labels = nn.Embedding(CLASSES + 1, ch)
+        self.inp = nn.Conv2d(2, ch, 3, padding=1)
+        self.mid = nn.Conv2d(ch, ch, 3, padding=1)
+        self.out = nn.Conv2d(ch, 1, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, v: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        c = self.t_proj(timestep_embedding(t, self.emb)) + self.labels(label)
+        h = F.silu(self.inp(torch.cat([x, v], dim=1)) + c[:, :, None, None])
+        h = F.silu(self.mid(h))
+        return self.out(h)
+
+
+class Classifier(nn.Module):
+    """The FID-digits network: 1x8x8 in [-1,1] -> 64 features (penultimate) -> 10 logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.conv3 = nn.Conv2d(64, 64, 3, padding=1)
+        self.fc = nn.Linear(64 * 4 * 4, 64)
+        self.head = nn.Linear(64, CLASSES)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.conv1(x))
+        h = F.max_pool2d(F.relu(self.conv2(h)), 2)
+        h = F.relu(self.conv3(h))
+        return torch.tanh(self.fc(h.flatten(1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class FeatureModule(nn.Module):
+    """What OrleansFlow loads as the feature extractor: forward(x[N,1,8,8] in [-1,1]) -> f[N,64]."""
+
+    def __init__(self, classifier: Classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier.features(x)
+
+
+class LogitsModule(nn.Module):
+    """The classifier's logits, for the conditional-generation tests: forward(x[N,1,8,8]) -> [N,10]."""
+
+    def __init__(self, classifier: Classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(x)
+
+
+def save_script(module: nn.Module, path: str, extra: dict = None):
+    scripted = torch.jit.script(module.eval())
+    files = {name: json.dumps(value) for name, value in (extra or {}).items()}
+    torch.jit.save(scripted, path, _extra_files=files)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path):,} bytes)")
+
+
+def write_manifest(directory: str, name: str, files: dict, description: str):
+    manifest = {
+        "format": "orleansflow-model/1",
+        "name": name,
+        "kind": "velocity",
+        "input_shape": [1, SIZE, SIZE],
+        "classes": CLASSES,
+        "null_class": NULL,
+        "time_convention": "sit",
+        "files": files,
+        "description": description,
+    }
+    with open(os.path.join(directory, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(f"wrote {os.path.relpath(os.path.join(directory, 'model.json'), ROOT)}")
+
+
+# Packages name the one FID-digits extractor by a relative path (ModelPackage resolves files against the
+# package directory), so `orleansflow fid --model models/digits-rf` uses it by default without a copy.
+FEATURES_FILE = "../digits-fid/features.pt"
+
+
+class Ema:
+    def __init__(self, model: nn.Module, decay: float):
+        import copy
+
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module):
+        for e, p in zip(self.model.parameters(), model.parameters()):
+            e.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
+
+
+@torch.no_grad()
+def euler_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> torch.Tensor:
+    x = x0.clone()
+    for k in range(steps):
+        t = torch.full((x.shape[0],), k / steps)
+        x = x + model(x, t, labels) / steps
+    return x
+
+
+def fid_from_features(f: np.ndarray, mu_ref: np.ndarray, sigma_ref: np.ndarray) -> float:
+    from scipy import linalg
+
+    mu, sigma = f.mean(0), np.cov(f, rowvar=False)
+    covmean, _ = linalg.sqrtm(sigma.dot(sigma_ref), disp=False)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma.shape[0]) * 1e-6
+        covmean = linalg.sqrtm((sigma + offset).dot(sigma_ref + offset))
+    covmean = covmean.real
+    diff = mu - mu_ref
+    return float(diff.dot(diff) + np.trace(sigma) + np.trace(sigma_ref) - 2 * np.trace(covmean))
