@@ -36,6 +36,23 @@ public sealed class SamplerActor
 
     public bool InUse => Volatile.Read(ref _users) > 0;
 
+    /// <summary>
+    /// Warms the model for the batch shapes a job will run (its batch size, doubled when guidance
+    /// evaluates both halves in one call) before the first shard is served; a no-op for models that
+    /// need no warm-up and for shapes already warm.
+    /// </summary>
+    public IReadOnlyList<WarmupLatency> WarmFor(Jobs.JobSpec spec)
+    {
+        if (Model is not IWarmable warmable)
+        {
+            return [];
+        }
+
+        var batch = Math.Min(spec.BatchSize, Math.Min(spec.ShardSize, spec.Samples));
+        var guided = spec.Guidance != 1 && Model.Info.IsConditional && !spec.Unconditional;
+        return warmable.WarmUp(guided ? [batch, 2 * batch] : [batch]);
+    }
+
     /// <summary>Marks the actor busy until the returned handle is disposed (a busy actor is never evicted).</summary>
     public IDisposable Use()
     {
@@ -44,7 +61,8 @@ public sealed class SamplerActor
         return new Lease(this);
     }
 
-    private void Touch() => Interlocked.Exchange(ref _lastUsedTicks, _clock.GetUtcNow().UtcTicks);
+    /// <summary>Records an access for least-recently-used eviction.</summary>
+    internal void Touch() => Interlocked.Exchange(ref _lastUsedTicks, _clock.GetUtcNow().UtcTicks);
 
     private sealed class Lease(SamplerActor actor) : IDisposable
     {

@@ -48,6 +48,7 @@ public sealed class SamplerDirectory(SamplerDirectoryOptions options, TimeProvid
         try
         {
             var value = actor.Value;
+            value.Touch();
             EnforceBudget(except: value);
             return value;
         }

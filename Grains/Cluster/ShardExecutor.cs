@@ -66,6 +66,7 @@ public sealed partial class ShardExecutor(
         {
             var actor = samplers.Get(lease.Spec.Model);
             using var busy = actor.Use();
+            actor.WarmFor(lease.Spec);
             var output = JobOutput.For(ResolvedJob.ForShards(lease.Spec, actor.Model), blobs, layout);
             existed = await blobs.ExistsAsync(output.ShardResult(lease.Range), work.Token);
             if (options.InjectedFault?.Invoke(lease) is { } fault)

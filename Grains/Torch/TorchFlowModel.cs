@@ -12,7 +12,7 @@ namespace OrleansFlow.Torch;
 /// package's time convention applied, so the samplers see v(x, t, label) in OrleansFlow's convention.
 /// Safe for concurrent calls; tensors stay on the device between sampler steps.
 /// </summary>
-public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable
+public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IWarmable
 {
     public const string DeviceVariable = "ORLEANSFLOW_DEVICE";
 

@@ -65,6 +65,7 @@ public static class GenerateApi
             };
             var actor = samplers.Get(spec.Model);
             using var busy = actor.Use();
+            actor.WarmFor(spec);
             var job = ResolvedJob.Create(spec, actor.Model);
             var clock = Stopwatch.StartNew();
             var batch = job.Generator.Generate(0, request.Samples);

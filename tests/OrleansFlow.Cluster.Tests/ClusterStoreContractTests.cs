@@ -1,3 +1,4 @@
+using OrleansFlow.Testing;
 using System.Collections.Concurrent;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;

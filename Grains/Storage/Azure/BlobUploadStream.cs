@@ -16,6 +16,8 @@ namespace OrleansFlow.Storage.Azure;
 /// </summary>
 internal sealed class BlobUploadStream : Stream
 {
+    private const int MaxCommitRounds = 3;
+
     private static readonly ResponseClassifier BlockClassifier = new StatusCodeClassifier([201]);
 
     private readonly AzureBlobStore _store;
@@ -114,13 +116,18 @@ internal sealed class BlobUploadStream : Stream
             return Compare(_existing, md5, ownAttemptLanded: false);
         }
 
-        HttpMessage message;
+        Func<HttpMessage> createCommit;
         if (!_blocks)
         {
-            message = _store.CreateMessage(RequestMethod.Put, _name, null, null);
-            message.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
-            message.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(md5));
-            message.Request.Content = RequestContent.Create(new ReadOnlyMemory<byte>(_buffer ?? [], 0, _filled));
+            var content = new ReadOnlyMemory<byte>(_buffer ?? [], 0, _filled);
+            createCommit = () =>
+            {
+                var put = _store.CreateMessage(RequestMethod.Put, _name, null, null);
+                put.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
+                put.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(md5));
+                put.Request.Content = RequestContent.Create(content);
+                return put;
+            };
         }
         else
         {
@@ -141,15 +148,20 @@ internal sealed class BlobUploadStream : Stream
             }
 
             var body = Encoding.UTF8.GetBytes(blockList.Append("</BlockList>").ToString());
-            message = _store.CreateMessage(RequestMethod.Put, _name, "comp=blocklist", null);
-            message.Request.Headers.SetValue("x-ms-blob-content-md5", Convert.ToBase64String(md5));
-            message.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(MD5.HashData(body)));
-            message.Request.Headers.SetValue(HttpHeader.Names.ContentType, "application/xml");
-            message.Request.Content = RequestContent.Create(body);
+            createCommit = () =>
+            {
+                var commit = _store.CreateMessage(RequestMethod.Put, _name, "comp=blocklist", null);
+                commit.Request.Headers.SetValue("x-ms-blob-content-md5", Convert.ToBase64String(md5));
+                commit.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(MD5.HashData(body)));
+                commit.Request.Headers.SetValue(HttpHeader.Names.ContentType, "application/xml");
+                commit.Request.Content = RequestContent.Create(body);
+                return commit;
+            };
         }
 
-        using (message)
+        for (var round = 1; ; round++)
         {
+            using var message = createCommit();
             // The commit's precondition: only if no blob of this name exists (also on Put Block List,
             // so blocks can never replace a blob committed while they were uploading).
             message.Request.Headers.SetValue(HttpHeader.Names.IfNoneMatch, "*");
@@ -171,9 +183,18 @@ internal sealed class BlobUploadStream : Stream
                 return BlobCreateOutcome.AlreadyDifferent;
             }
 
-            var existing = AzureBlobStore.PropertiesOf(head.Response)
-                ?? throw new IOException($"creating blob '{_name}' in {_store.Location} conflicted, but the blob is gone");
-            return Compare(existing, md5, ownAttemptLanded);
+            if (AzureBlobStore.PropertiesOf(head.Response) is { } existing)
+            {
+                return Compare(existing, md5, ownAttemptLanded);
+            }
+
+            // The conflicting blob is gone by the time we look (deleted, or the service briefly
+            // reported a conflict with a commit in flight, as Azurite does under load): no blob is
+            // there, so committing again is still a create-only write.
+            if (round == MaxCommitRounds)
+            {
+                throw new IOException($"creating blob '{_name}' in {_store.Location} conflicted {round} times, but the blob is gone each time");
+            }
         }
     }
 

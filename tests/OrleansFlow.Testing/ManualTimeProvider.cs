@@ -1,4 +1,4 @@
-namespace OrleansFlow.Cluster.Tests;
+namespace OrleansFlow.Testing;
 
 /// <summary>A clock that moves only when told (Microsoft.Extensions.TimeProvider.Testing is not in the registry here).</summary>
 public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
