@@ -188,9 +188,9 @@ internal sealed class BlobUploadStream : Stream
                 return Compare(existing, md5, ownAttemptLanded);
             }
 
-            // The conflicting blob is gone by the time we look (deleted, or the service briefly
-            // reported a conflict with a commit in flight, as Azurite does under load): no blob is
-            // there, so committing again is still a create-only write.
+            // The conflicting blob is gone by the time we look (deleted meanwhile; Azurite, unlike
+            // Azure, also reports a conflict for a name that holds only another writer's uncommitted
+            // blocks): no blob is there, so committing again is still a create-only write.
             if (round == MaxCommitRounds)
             {
                 throw new IOException($"creating blob '{_name}' in {_store.Location} conflicted {round} times, but the blob is gone each time");

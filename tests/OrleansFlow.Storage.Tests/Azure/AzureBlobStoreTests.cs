@@ -85,17 +85,19 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task Create_BlobCommittedWhileBlocksUpload_CommitRefusedAndFirstBlobKept()
     {
-        var store = await azurite.NewContainerAsync(BlockOptions());
+        var handler = new FaultInjectingHandler();
+        var store = await azurite.NewContainerAsync(BlockOptions(handler));
         var rival = AzureBlobStore.FromConnectionString(azurite.ConnectionString, store.ContainerName, AzuriteFixture.FastOptions());
+        // The existence check has passed; just before our first block goes out another writer commits.
+        // Every Put Block waits for that commit: Azurite (unlike Azure) treats a name that has
+        // uncommitted blocks as existing, which would refuse the rival instead.
+        var rivalCommitted = new Lazy<Task<bool>>(() => rival.TryCreateAsync("contested.bin", Encoding.UTF8.GetBytes("rival"), default));
+        handler.BeforeForward = operation => operation == BlobOperation.PutBlock ? rivalCommitted.Value : Task.CompletedTask;
 
-        var outcome = await store.CreateAsync("contested.bin", async (stream, ct) =>
-        {
-            await stream.WriteAsync(new byte[3 * SmallBlock], ct);
-            // The existence check has passed and blocks are uploading: another writer commits first.
-            Assert.True(await rival.TryCreateAsync("contested.bin", Encoding.UTF8.GetBytes("rival"), ct));
-            await stream.WriteAsync(new byte[2 * SmallBlock], ct);
-        }, default);
+        var outcome = await store.CreateAsync("contested.bin", async (stream, ct) => await stream.WriteAsync(new byte[5 * SmallBlock], ct), default);
 
+        Assert.True(await rivalCommitted.Value);
+        Assert.True(handler.Count(BlobOperation.PutBlock) > 0, "the upload must have gone through blocks");
         Assert.Equal(BlobCreateOutcome.AlreadyDifferent, outcome);
         Assert.Equal("rival", Encoding.UTF8.GetString(await store.ReadAllBytesAsync("contested.bin", default)));
     }

@@ -46,6 +46,9 @@ public sealed class FaultInjectingHandler : DelegatingHandler
 
     public ConcurrentQueue<(BlobOperation Operation, string Path)> Requests { get; } = new();
 
+    /// <summary>Awaited before a request is forwarded: lets a test make something happen at an exact point.</summary>
+    public Func<BlobOperation, Task>? BeforeForward { get; set; }
+
     public int Count(BlobOperation operation) => _counts.GetValueOrDefault(operation);
 
     public static BlobOperation OperationOf(HttpRequestMessage request)
@@ -67,6 +70,11 @@ public sealed class FaultInjectingHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (operation, fault) = Decide(request);
+        if (BeforeForward is { } hook)
+        {
+            await hook(operation);
+        }
+
         switch (fault)
         {
             case Fault.LoseResponse:
@@ -87,6 +95,7 @@ public sealed class FaultInjectingHandler : DelegatingHandler
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (operation, fault) = Decide(request);
+        BeforeForward?.Invoke(operation).GetAwaiter().GetResult();
         switch (fault)
         {
             case Fault.LoseResponse:
