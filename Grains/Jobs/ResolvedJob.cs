@@ -56,7 +56,7 @@ public sealed class ResolvedJob
 
         try
         {
-            return TorchFeatureExtractor.Load(path, shape);
+            return TorchFeatureExtractor.Shared(path, shape);
         }
         catch (TorchException e)
         {

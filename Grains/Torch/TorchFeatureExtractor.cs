@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text.Json;
 using OrleansFlow.Formats;
@@ -33,6 +34,8 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     /// <summary>The extra file inside the TorchScript archive that declares the input.</summary>
     public const string ExtraFile = "orleansflow_features.json";
 
+    private static readonly ConcurrentDictionary<(string Path, DateTime Written, long Length, Ids.Resolution Shape), Lazy<TorchFeatureExtractor>> SharedExtractors = new();
+
     private readonly TorchModule _module;
     private readonly TorchTensorBackend _backend;
     private readonly Ids.Resolution _sampleShape;
@@ -61,6 +64,28 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
         : $"samples in [-1,1] -> uint8 by '{ImageQuantizer.Rule}' (1 channel replicated to RGB) -> u/255 -> " +
           $"bilinear resize {_sampleShape.Height}x{_sampleShape.Width} -> {InceptionSize}x{InceptionSize} (align_corners=False, libtorch interpolate) -> 2x-1 " +
           $"(pytorch-fid InceptionV3 resize_input + normalize_input); features of {Path.GetFullPath(_module.Path)}";
+
+    /// <summary>
+    /// One loaded extractor per (file, version, sample shape) for the life of the process: every shard
+    /// of every job uses the same warm module instead of loading and freezing it again (forward calls
+    /// on one module are safe from many threads, see native/README.md).
+    /// </summary>
+    public static TorchFeatureExtractor Shared(string path, Ids.Resolution sampleShape)
+    {
+        var file = new FileInfo(path);
+        var key = (file.FullName, file.LastWriteTimeUtc, file.Length, sampleShape);
+        var loaded = SharedExtractors.GetOrAdd(key, _ => new Lazy<TorchFeatureExtractor>(() => Load(path, sampleShape)));
+        try
+        {
+            return loaded.Value;
+        }
+        catch
+        {
+            // A failed load is not kept: the next job tries again (the file may have been fixed).
+            SharedExtractors.TryRemove(new KeyValuePair<(string, DateTime, long, Ids.Resolution), Lazy<TorchFeatureExtractor>>(key, loaded));
+            throw;
+        }
+    }
 
     /// <summary>Loads the module and runs it once on a blank input to learn (and check) its feature dimension.</summary>
     public static TorchFeatureExtractor Load(string path, Ids.Resolution sampleShape, string? device = null)
