@@ -237,3 +237,10 @@ def fid_from_features(f: np.ndarray, mu_ref: np.ndarray, sigma_ref: np.ndarray) 
     covmean = covmean.real
     diff = mu - mu_ref
     return float(diff.dot(diff) + np.trace(sigma) + np.trace(sigma_ref) - 2 * np.trace(covmean))
+
+
+def rectified_flow_loss(net, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Flow matching on the straight path x_t = (1-t) x0 + t x1 with target x1 - x0 (Rectified Flow).
+    Draws no random numbers, so callers keep their generator's order (and their committed weights)."""
+    xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * x1
+    return (net(xt, t, labels) - (x1 - x0)).pow(2).mean()

@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from digits_common import (FEATURES_EXTRA, FID_DIR, MODELS, NULL, Classifier, Ema, FeatureModule, LogitsModule,
                            FEATURES_FILE, Refiner, VelocityUNet, fid_from_features, fid_preprocess, load_digits,
-                           save_script, write_manifest, euler_sample)
+                           rectified_flow_loss, save_script, write_manifest, euler_sample)
 
 RF_STEPS, RF_BATCH = 2000, 128
 REFINER_STEPS, REFINER_BATCH = 800, 128
@@ -81,8 +81,7 @@ def train_rf(x, y):
         labels[torch.rand(RF_BATCH, generator=g) < LABEL_DROPOUT] = NULL
         x0 = torch.randn(x1.shape, generator=g)
         t = torch.rand(RF_BATCH, generator=g)
-        xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * x1
-        loss = (net(xt, t, labels) - (x1 - x0)).pow(2).mean()
+        loss = rectified_flow_loss(net, x0, x1, t, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()

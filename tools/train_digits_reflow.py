@@ -25,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from digits_common import (FEATURES_FILE, MODELS, NULL, Ema, VelocityUNet, save_script, write_manifest)
+from digits_common import (FEATURES_FILE, MODELS, NULL, Ema, VelocityUNet, rectified_flow_loss, save_script, write_manifest)
 
 REFLOW_STEPS, DISTILL_STEPS, BATCH = 1500, 1000, 128
 LABEL_DROPOUT = 0.1
@@ -76,8 +76,7 @@ def train_2rf(x0, x1, labels):
         a, b, c = x0[idx], x1[idx], labels[idx].clone()
         c[torch.rand(BATCH, generator=g) < LABEL_DROPOUT] = NULL
         t = torch.rand(BATCH, generator=g)
-        xt = (1 - t)[:, None, None, None] * a + t[:, None, None, None] * b
-        loss = (net(xt, t, c) - (b - a)).pow(2).mean()
+        loss = rectified_flow_loss(net, a, b, t, c)
         opt.zero_grad()
         loss.backward()
         opt.step()
