@@ -13,7 +13,6 @@ namespace OrleansFlow.Jobs;
 internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout layout) : JobOutput(job, store, layout)
 {
     private const string LabelsKey = "labels";
-    private const string NfeKey = "nfe";
 
     public override async Task RunShardAsync(ShardRange shard, Action<int> samplesDone, CancellationToken cancellationToken)
     {
@@ -54,7 +53,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
             using var writer = new NpzWriter(stream, leaveOpen: true);
             moments.WriteTo(writer);
             writer.Write(LabelsKey, ToInt64(labels), labels.Count);
-            writer.Write(NfeKey, [nfe.Predictor, nfe.Refiner], 2);
+            WriteNfe(writer, nfe);
             return Task.CompletedTask;
         }, cancellationToken);
     }
@@ -69,8 +68,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
             var arrays = await ReadNpzAsync(ShardResult(shard), cancellationToken);
             total.Merge(FeatureMoments.ReadFrom(arrays));
             labels.AddRange(arrays[LabelsKey].ToInt64Array());
-            var counts = arrays[NfeKey].ToInt64Array();
-            nfe = new NfeCount(counts[0], counts[1]);
+            nfe = ReadNfe(arrays);
         }
 
         var generated = total.ToGaussian();

@@ -28,7 +28,7 @@ internal sealed class GenerateOutput(ResolvedJob job, IBlobStore store, JobLayou
         {
             using var writer = new NpzWriter(stream, leaveOpen: true);
             writer.Write("labels", ToInt64(labels), labels.Count);
-            writer.Write("nfe", [nfe.Predictor, nfe.Refiner], 2);
+            WriteNfe(writer, nfe);
             return Task.CompletedTask;
         }, cancellationToken);
     }
@@ -41,8 +41,7 @@ internal sealed class GenerateOutput(ResolvedJob job, IBlobStore store, JobLayou
         {
             var arrays = await ReadNpzAsync(ShardResult(shard), cancellationToken);
             labels.AddRange(arrays["labels"].ToInt64Array());
-            var counts = arrays["nfe"].ToInt64Array();
-            nfe = new NfeCount(counts[0], counts[1]);
+            nfe = ReadNfe(arrays);
         }
 
         await WriteGridAsync(cancellationToken);

@@ -11,6 +11,8 @@ namespace OrleansFlow.Jobs;
 /// </summary>
 public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout layout)
 {
+    private const string NfeKey = "nfe";
+
     protected ResolvedJob Job => job;
 
     protected IBlobStore Store => store;
@@ -83,6 +85,16 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
     {
         await using var stream = await store.OpenReadAsync(name, cancellationToken);
         return NpzReader.Read(stream, name);
+    }
+
+    /// <summary>Stores the evaluations per sample in a shard record, as <c>nfe</c> = [predictor, refiner].</summary>
+    protected static void WriteNfe(NpzWriter writer, NfeCount nfe) => writer.Write(NfeKey, [nfe.Predictor, nfe.Refiner], 2);
+
+    /// <summary>Reads what <see cref="WriteNfe"/> stored.</summary>
+    protected static NfeCount ReadNfe(IReadOnlyDictionary<string, NpyArray> arrays)
+    {
+        var counts = arrays[NfeKey].ToInt64Array();
+        return new NfeCount(counts[0], counts[1]);
     }
 
     protected static long[] ToInt64(IEnumerable<int> labels) => [.. labels.Select(l => (long)l)];
