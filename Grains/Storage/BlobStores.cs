@@ -36,7 +36,7 @@ public static class BlobStores
             return new AzureBlobStore(uri, credential ?? new DefaultAzureCredential(), options);
         }
 
-        if (StorageConnectionString.LooksLikeOne(store))
+        if (LooksLikeConnectionString(store))
         {
             if (string.IsNullOrWhiteSpace(container))
             {
@@ -48,4 +48,8 @@ public static class BlobStores
 
         return new LocalDirectoryBlobStore(store);
     }
+
+    /// <summary>An Azure Storage connection string (<c>Key=Value;…</c> or <c>UseDevelopmentStorage=true</c>); the SDK parses it.</summary>
+    private static bool LooksLikeConnectionString(string value) =>
+        value.Contains('=') && (value.Contains(';') || value.StartsWith("UseDevelopmentStorage", StringComparison.OrdinalIgnoreCase));
 }

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
-using Azure.Core;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace OrleansFlow.Storage.Azure;
 
@@ -10,18 +12,23 @@ namespace OrleansFlow.Storage.Azure;
 /// The stream a writer fills during <see cref="AzureBlobStore.CreateAsync"/>. Content up to one block
 /// is kept and sent as one Put Blob at commit. Past one block it first asks whether the blob already
 /// exists (if so it only hashes the rest, to tell identical from different content without uploading),
-/// then sends each full block as a Put Block (up to MaxConcurrency in flight from async writes) and at
-/// commit a Put Block List naming exactly this upload's blocks. Block ids carry a random upload id, so
-/// concurrent writers of one name never commit each other's blocks.
+/// then stages each full block (up to MaxConcurrency in flight from async writes) and at commit sends
+/// a Put Block List naming exactly this upload's blocks. Block ids carry a random upload id, so
+/// concurrent writers of one name never commit each other's blocks. The SDK's own uploaders
+/// (<c>BlobClient.UploadAsync</c>, <c>OpenWriteAsync</c>) take a finished stream or cannot commit
+/// create-only, and none skips an upload whose blob already exists.
 /// </summary>
 internal sealed class BlobUploadStream : Stream
 {
     private const int MaxCommitRounds = 3;
 
-    private static readonly ResponseClassifier BlockClassifier = new StatusCodeClassifier([201]);
+    /// <summary>The largest Put Blob the service takes (5000 MiB); content here is at most one block.</summary>
+    private const long MaxPutBlobBytes = 5000L << 20;
 
-    private readonly AzureBlobStore _store;
-    private readonly string _name;
+    private static readonly BlobRequestConditions CreateOnly = new() { IfNoneMatch = ETag.All };
+
+    private readonly BlockBlobClient _blob;
+    private readonly AzureBlobStoreOptions _options;
     private readonly CancellationToken _cancellationToken;
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly byte[] _uploadId = Guid.NewGuid().ToByteArray();
@@ -31,18 +38,18 @@ internal sealed class BlobUploadStream : Stream
     private int _filled;
     private long _length;
     private bool _blocks;
-    private AzureBlobProperties? _existing;
+    private BlobProperties? _existing;
     private bool _committed;
     private bool _disposed;
 
-    public BlobUploadStream(AzureBlobStore store, string name, CancellationToken cancellationToken)
+    public BlobUploadStream(BlockBlobClient blob, AzureBlobStoreOptions options, CancellationToken cancellationToken)
     {
-        _store = store;
-        _name = name;
+        _blob = blob;
+        _options = options;
         _cancellationToken = cancellationToken;
     }
 
-    private int BlockSize => _store.Options.BlockSize;
+    private int BlockSize => _options.BlockSize;
 
     public override bool CanRead => false;
 
@@ -116,20 +123,7 @@ internal sealed class BlobUploadStream : Stream
             return Compare(_existing, md5, ownAttemptLanded: false);
         }
 
-        Func<HttpMessage> createCommit;
-        if (!_blocks)
-        {
-            var content = new ReadOnlyMemory<byte>(_buffer ?? [], 0, _filled);
-            createCommit = () =>
-            {
-                var put = _store.CreateMessage(RequestMethod.Put, _name, null, null);
-                put.Request.Headers.SetValue("x-ms-blob-type", "BlockBlob");
-                put.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(md5));
-                put.Request.Content = RequestContent.Create(content);
-                return put;
-            };
-        }
-        else
+        if (_blocks)
         {
             if (_filled > 0)
             {
@@ -140,52 +134,40 @@ internal sealed class BlobUploadStream : Stream
             {
                 await _inFlight.Dequeue();
             }
-
-            var blockList = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
-            foreach (var id in _blockIds)
-            {
-                blockList.Append("<Latest>").Append(id).Append("</Latest>");
-            }
-
-            var body = Encoding.UTF8.GetBytes(blockList.Append("</BlockList>").ToString());
-            createCommit = () =>
-            {
-                var commit = _store.CreateMessage(RequestMethod.Put, _name, "comp=blocklist", null);
-                commit.Request.Headers.SetValue("x-ms-blob-content-md5", Convert.ToBase64String(md5));
-                commit.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(MD5.HashData(body)));
-                commit.Request.Headers.SetValue(HttpHeader.Names.ContentType, "application/xml");
-                commit.Request.Content = RequestContent.Create(body);
-                return commit;
-            };
         }
 
         for (var round = 1; ; round++)
         {
-            using var message = createCommit();
-            // The commit's precondition: only if no blob of this name exists (also on Put Block List,
-            // so blocks can never replace a blob committed while they were uploading).
-            message.Request.Headers.SetValue(HttpHeader.Names.IfNoneMatch, "*");
-            message.ResponseClassifier = AzureBlobStore.CreateClassifier;
-            await _store.SendAsync(message, async: true, cancellationToken);
-            if (AzureBlobStore.EnsureStatus(message.Response, 201, 409, 412) == 201)
+            var attempts = new AttemptCounter();
+            try
             {
+                using (attempts.Track())
+                {
+                    await SendCommitAsync(md5, cancellationToken);
+                }
+
                 return BlobCreateOutcome.Created;
             }
+            catch (RequestFailedException error) when (error.Status is 409 or 412)
+            {
+                // BlobAlreadyExists (or ConditionNotMet): ours if an earlier attempt of this commit went
+                // unanswered and the blob now holds exactly our bytes (azure-sdk-for-net #16625).
+            }
 
-            // 409 BlobAlreadyExists (or 412): ours if an earlier attempt of this request went unanswered
-            // and the blob now holds exactly our bytes (azure-sdk-for-net #16625).
-            var ownAttemptLanded = message.TryGetProperty(AzureBlobStore.AttemptProperty, out var attempt) && attempt is > 1;
-            using var head = _store.CreateMessage(RequestMethod.Head, _name, null, AzureBlobStore.PropertiesClassifier);
-            await _store.SendAsync(head, async: true, cancellationToken);
-            if (head.Response.Status == 403)
+            BlobProperties? existing;
+            try
+            {
+                existing = await AzureBlobStore.PropertiesOrNullAsync(_blob, async: true, cancellationToken);
+            }
+            catch (RequestFailedException error) when (error.Status == 403)
             {
                 // A create/write-only SAS may not read properties: the content cannot be checked.
                 return BlobCreateOutcome.AlreadyDifferent;
             }
 
-            if (AzureBlobStore.PropertiesOf(head.Response) is { } existing)
+            if (existing is not null)
             {
-                return Compare(existing, md5, ownAttemptLanded);
+                return Compare(existing, md5, ownAttemptLanded: attempts.Attempts > 1);
             }
 
             // The conflicting blob is gone by the time we look (deleted meanwhile; Azurite, unlike
@@ -193,7 +175,7 @@ internal sealed class BlobUploadStream : Stream
             // blocks): no blob is there, so committing again is still a create-only write.
             if (round == MaxCommitRounds)
             {
-                throw new IOException($"creating blob '{_name}' in {_store.Location} conflicted {round} times, but the blob is gone each time");
+                throw new IOException($"creating blob '{_blob.Name}' in {_blob.BlobContainerName} conflicted {round} times, but the blob is gone each time");
             }
         }
     }
@@ -246,14 +228,38 @@ internal sealed class BlobUploadStream : Stream
         _md5.Dispose();
     }
 
-    private static BlobCreateOutcome Compare(AzureBlobProperties existing, byte[] md5, bool ownAttemptLanded)
+    private static BlobCreateOutcome Compare(BlobProperties existing, byte[] md5, bool ownAttemptLanded)
     {
-        if (existing.ContentMd5 is null || !existing.ContentMd5.AsSpan().SequenceEqual(md5))
+        if (existing.ContentHash is null || !existing.ContentHash.AsSpan().SequenceEqual(md5))
         {
             return BlobCreateOutcome.AlreadyDifferent;
         }
 
         return ownAttemptLanded ? BlobCreateOutcome.Created : BlobCreateOutcome.AlreadyIdentical;
+    }
+
+    /// <summary>
+    /// The one create-only commit: Put Blob of the buffered content, or Put Block List of this upload's
+    /// blocks. Either stores the whole content's MD5 (only set through <c>HttpHeaders.ContentHash</c>).
+    /// </summary>
+    private async Task SendCommitAsync(byte[] md5, CancellationToken cancellationToken)
+    {
+        var headers = new BlobHttpHeaders { ContentHash = md5 };
+        if (_blocks)
+        {
+            await _blob.CommitBlockListAsync(_blockIds, new CommitBlockListOptions { HttpHeaders = headers, Conditions = CreateOnly }, cancellationToken);
+            return;
+        }
+
+        using var content = new MemoryStream(_buffer ?? [], 0, _filled, writable: false);
+        var options = new BlobUploadOptions
+        {
+            HttpHeaders = headers,
+            Conditions = CreateOnly,
+            // One Put Blob whatever the size (the SDK partitions content that reaches InitialTransferSize).
+            TransferOptions = new StorageTransferOptions { InitialTransferSize = MaxPutBlobBytes, MaximumConcurrency = 1 },
+        };
+        await _blob.UploadAsync(content, options, cancellationToken);
     }
 
     private static void Return(ref byte[]? buffer)
@@ -284,10 +290,14 @@ internal sealed class BlobUploadStream : Stream
         {
             // Larger than one Put Blob: if the blob is already there, do not upload it again.
             _blocks = true;
-            using var head = _store.CreateMessage(RequestMethod.Head, _name, null, AzureBlobStore.PropertiesClassifier);
-            await _store.SendAsync(head, async, cancellationToken);
-            // 403: a create/write-only SAS may not read; upload anyway, the commit's precondition still holds.
-            _existing = head.Response.Status == 403 ? null : AzureBlobStore.PropertiesOf(head.Response);
+            try
+            {
+                _existing = await AzureBlobStore.PropertiesOrNullAsync(_blob, async, cancellationToken);
+            }
+            catch (RequestFailedException error) when (error.Status == 403)
+            {
+                // A create/write-only SAS may not read: upload anyway, the commit's precondition still holds.
+            }
         }
 
         if (_existing is not null)
@@ -308,7 +318,7 @@ internal sealed class BlobUploadStream : Stream
             return;
         }
 
-        while (_inFlight.Count >= _store.Options.MaxConcurrency)
+        while (_inFlight.Count >= _options.MaxConcurrency)
         {
             await _inFlight.Dequeue();
         }
@@ -320,11 +330,17 @@ internal sealed class BlobUploadStream : Stream
     {
         try
         {
-            using var message = _store.CreateMessage(RequestMethod.Put, _name, "comp=block&blockid=" + Uri.EscapeDataString(id), BlockClassifier);
-            message.Request.Headers.SetValue("Content-MD5", Convert.ToBase64String(MD5.HashData(block.AsSpan(0, length))));
-            message.Request.Content = RequestContent.Create(new ReadOnlyMemory<byte>(block, 0, length));
-            await _store.SendAsync(message, async, cancellationToken);
-            AzureBlobStore.EnsureStatus(message.Response, 201);
+            // Seekable, so the SDK's retries can resend it; its MD5 is the transfer validation's.
+            using var content = new MemoryStream(block, 0, length, writable: false);
+            var options = new BlockBlobStageBlockOptions();
+            if (async)
+            {
+                await _blob.StageBlockAsync(id, content, options, cancellationToken);
+            }
+            else
+            {
+                _blob.StageBlock(id, content, options, cancellationToken);
+            }
         }
         finally
         {

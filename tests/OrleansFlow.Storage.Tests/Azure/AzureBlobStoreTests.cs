@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
+using Azure.Storage.Sas;
 using OrleansFlow.Storage.Azure;
 
 namespace OrleansFlow.Storage.Tests.Azure;
@@ -43,8 +44,28 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
         Assert.Equal(0, handler.Count(BlobOperation.PutBlob));
         Assert.Equal(content, await store.ReadAllBytesAsync("big.bin", default));
         var properties = await store.GetPropertiesAsync("big.bin", default);
-        Assert.Equal(content.Length, properties!.Length);
-        Assert.Equal(MD5.HashData(content), properties.ContentMd5);
+        Assert.Equal(content.Length, properties!.ContentLength);
+        Assert.Equal(MD5.HashData(content), properties.ContentHash);
+    }
+
+    [Fact]
+    public async Task Create_EveryUploadRequest_CarriesMd5AndNoCrc64()
+    {
+        var handler = new FaultInjectingHandler();
+        var store = await azurite.NewContainerAsync(BlockOptions(handler));
+        var small = RandomNumberGenerator.GetBytes(1000);
+        var large = RandomNumberGenerator.GetBytes(2 * SmallBlock + 1);
+
+        Assert.True(await store.TryCreateAsync("small.bin", small, default));
+        Assert.True(await store.TryCreateAsync("large.bin", large, default));
+
+        // Content goes out as 1 Put Blob + 3 Put Blocks, each with its MD5; nothing anywhere with CRC64.
+        var content = handler.Checksums.Where(request => request.Operation is BlobOperation.PutBlob or BlobOperation.PutBlock).ToList();
+        Assert.Equal(4, content.Count);
+        Assert.All(content, request => Assert.Equal(["Content-MD5"], request.Headers));
+        Assert.All(handler.Checksums, request => Assert.DoesNotContain(request.Headers, name => name != "Content-MD5"));
+        Assert.Equal(small, await store.ReadAllBytesAsync("small.bin", default));
+        Assert.Equal(large, await store.ReadAllBytesAsync("large.bin", default));
     }
 
     [Fact]
@@ -79,7 +100,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
 
         Assert.Equal(1, handler.Count(BlobOperation.PutBlob));
         Assert.Equal(0, handler.Count(BlobOperation.PutBlock));
-        Assert.Equal(MD5.HashData(content), (await store.GetPropertiesAsync("one.bin", default))!.ContentMd5);
+        Assert.Equal(MD5.HashData(content), (await store.GetPropertiesAsync("one.bin", default))!.ContentHash);
     }
 
     [Fact]
@@ -221,6 +242,8 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<ArgumentException>(() => store.CreateAsync(name, new byte[1], default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.ExistsAsync(name, default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.OpenReadAsync(name, default));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.GetPropertiesAsync(name, default));
+        Assert.Throws<ArgumentException>(() => store.GetBlobSasUri(name, BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddMinutes(5)));
 
         Assert.Empty(handler.Requests);
     }

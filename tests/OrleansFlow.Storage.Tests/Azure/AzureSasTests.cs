@@ -1,5 +1,6 @@
 using System.Text;
 using Azure;
+using Azure.Storage.Sas;
 using OrleansFlow.Storage.Azure;
 
 namespace OrleansFlow.Storage.Tests.Azure;
@@ -17,8 +18,7 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     public async Task BlobSas_CreateWrite_WritesItsBlobAndNothingElse()
     {
         var admin = await azurite.NewContainerAsync();
-        var writer = SasStore(admin, ServiceSas.ForBlob(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, admin.ContainerName, ShardName,
-            BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5)));
+        var writer = SasStore(admin, admin.GetBlobSasUri(ShardName, BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5)));
 
         Assert.True(await writer.TryCreateAsync(ShardName, Encoding.UTF8.GetBytes("shard"), default));
 
@@ -55,8 +55,7 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
         var admin = await azurite.NewContainerAsync();
         var options = AzuriteFixture.FastOptions();
         options.BlockSize = 64 << 10;
-        var writer = AzureBlobStore.FromSasUri(new Uri($"{admin.Location}?" + ServiceSas.ForBlob(AzuriteFixture.AccountName, AzuriteFixture.AccountKey,
-            admin.ContainerName, ShardName, BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5))), options);
+        var writer = AzureBlobStore.FromSasUri(new Uri(admin.Location + admin.GetBlobSasUri(ShardName, BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5)).Query), options);
         var content = new byte[(3 << 16) + 1];
         Random.Shared.NextBytes(content);
 
@@ -71,8 +70,7 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     public async Task BlobSas_WithRead_RetriedWriteRecognisedByHash()
     {
         var admin = await azurite.NewContainerAsync();
-        var writer = SasStore(admin, ServiceSas.ForBlob(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, admin.ContainerName, ShardName,
-            BlobSasPermissions.Read | BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5)));
+        var writer = SasStore(admin, admin.GetBlobSasUri(ShardName, BlobSasPermissions.Read | BlobSasPermissions.Create | BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddMinutes(5)));
         var content = Encoding.UTF8.GetBytes("shard");
 
         Assert.Equal(BlobCreateOutcome.Created, await writer.CreateAsync(ShardName, content, default));
@@ -85,8 +83,7 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     {
         var admin = await azurite.NewContainerAsync();
         await admin.TryCreateAsync("jobs/j1/summary.json", Encoding.UTF8.GetBytes("{}"), default);
-        var reader = SasStore(admin, ServiceSas.ForContainer(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, admin.ContainerName,
-            BlobSasPermissions.Read | BlobSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(5)));
+        var reader = SasStore(admin, admin.GetContainerSasUri(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(5)));
 
         var error = await Assert.ThrowsAsync<RequestFailedException>(() => reader.TryCreateAsync("jobs/j1/evil.bin", new byte[1], default));
 
@@ -100,8 +97,7 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     public async Task ContainerSas_Expired_Forbidden()
     {
         var admin = await azurite.NewContainerAsync();
-        var expired = SasStore(admin, ServiceSas.ForContainer(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, admin.ContainerName,
-            BlobSasPermissions.Read | BlobSasPermissions.Create | BlobSasPermissions.Write | BlobSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(-1)));
+        var expired = SasStore(admin, admin.GetContainerSasUri(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write | BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(-1)));
 
         var error = await Assert.ThrowsAsync<RequestFailedException>(() => expired.TryCreateAsync("x.bin", new byte[1], default));
 
@@ -112,16 +108,16 @@ public sealed class AzureSasTests(AzuriteFixture azurite)
     public async Task ContainerSas_TamperedSignature_Forbidden()
     {
         var admin = await azurite.NewContainerAsync();
-        var sas = ServiceSas.ForContainer(AzuriteFixture.AccountName, AzuriteFixture.AccountKey, admin.ContainerName,
-            BlobSasPermissions.Read | BlobSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(5));
+        var sas = admin.GetContainerSasUri(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddMinutes(5));
         // Widening the permissions breaks the signature.
-        var widened = SasStore(admin, sas.Replace("sp=rl", "sp=rcwl", StringComparison.Ordinal));
+        var widened = SasStore(admin, new Uri(sas.AbsoluteUri.Replace("sp=rl", "sp=rcwl", StringComparison.Ordinal)));
 
         var error = await Assert.ThrowsAsync<RequestFailedException>(() => widened.TryCreateAsync("x.bin", new byte[1], default));
 
         Assert.Equal(403, error.Status);
     }
 
-    private static AzureBlobStore SasStore(AzureBlobStore admin, string sas) =>
-        AzureBlobStore.FromSasUri(new Uri($"{admin.Location}?{sas}"), AzuriteFixture.FastOptions());
+    /// <summary>A store on the admin's container with only the SAS of <paramref name="sasUri"/> (a blob's or the container's).</summary>
+    private static AzureBlobStore SasStore(AzureBlobStore admin, Uri sasUri) =>
+        AzureBlobStore.FromSasUri(new Uri(admin.Location + sasUri.Query), AzuriteFixture.FastOptions());
 }

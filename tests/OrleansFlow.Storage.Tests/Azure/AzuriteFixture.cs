@@ -12,8 +12,10 @@ namespace OrleansFlow.Storage.Tests.Azure;
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
-    public const string AccountName = StorageConnectionString.DevelopmentAccountName;
-    public const string AccountKey = StorageConnectionString.DevelopmentAccountKey;
+    public const string AccountName = "devstoreaccount1";
+
+    /// <summary>The published key of Azurite's development account; not a secret.</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly string _workspace = Path.Combine(Path.GetTempPath(), "orleansflow-azurite-" + Guid.NewGuid().ToString("N"));
     private Process? _process;

@@ -35,6 +35,8 @@ public enum Fault
 /// </summary>
 public sealed class FaultInjectingHandler : DelegatingHandler
 {
+    private static readonly string[] ChecksumHeaderNames = ["Content-MD5", "x-ms-content-crc64", "x-ms-structured-body"];
+
     private readonly ConcurrentDictionary<BlobOperation, int> _counts = new();
 
     public FaultInjectingHandler()
@@ -45,6 +47,9 @@ public sealed class FaultInjectingHandler : DelegatingHandler
     public Func<BlobOperation, int, Fault> Rule { get; set; } = (_, _) => Fault.None;
 
     public ConcurrentQueue<(BlobOperation Operation, string Path)> Requests { get; } = new();
+
+    /// <summary>Which transactional checksum headers each request carried (MD5 expected; CRC64 corrupts blobs on Azurite).</summary>
+    public ConcurrentQueue<(BlobOperation Operation, string[] Headers)> Checksums { get; } = new();
 
     /// <summary>Awaited before a request is forwarded: lets a test make something happen at an exact point.</summary>
     public Func<BlobOperation, Task>? BeforeForward { get; set; }
@@ -121,6 +126,8 @@ public sealed class FaultInjectingHandler : DelegatingHandler
         var operation = OperationOf(request);
         var before = _counts.AddOrUpdate(operation, 1, (_, n) => n + 1) - 1;
         Requests.Enqueue((operation, request.RequestUri!.AbsolutePath));
+        var checksums = ChecksumHeaderNames.Where(name => request.Headers.NonValidated.Contains(name) || request.Content?.Headers.NonValidated.Contains(name) == true);
+        Checksums.Enqueue((operation, [.. checksums]));
         return (operation, Rule(operation, before));
     }
 }

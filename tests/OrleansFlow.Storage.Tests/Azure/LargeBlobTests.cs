@@ -60,7 +60,7 @@ public sealed class LargeBlobTests(AzuriteFixture azurite, ITestOutputHelper out
         Assert.Equal(Chunks * (long)Chunk, length);
         Assert.Equal(Convert.ToHexString(written.GetHashAndReset()), Convert.ToHexString(read.GetHashAndReset()));
         var properties = await store.GetPropertiesAsync("jobs/big/shards/00000.safetensors", default);
-        Assert.Equal(writtenMd5.GetHashAndReset(), properties!.ContentMd5);
+        Assert.Equal(writtenMd5.GetHashAndReset(), properties!.ContentHash);
 
         var megabytes = Chunks * (double)Chunk / 1e6;
         output.WriteLine($"200 MiB ({megabytes:F0} MB) in {handler.Count(BlobOperation.PutBlock)} blocks of {blockSize >> 20} MiB: " +
