@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace OrleansFlow.Formats;
@@ -153,7 +154,10 @@ public static class Png
         stream.Write(data);
 
         // The CRC covers the type and the data, not the length.
-        BinaryPrimitives.WriteUInt32BigEndian(field, Crc32.Append(Crc32.Compute(field), data));
+        var crc = new Crc32();
+        crc.Append(field);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(field, crc.GetCurrentHashAsUInt32());
         stream.Write(field);
     }
 
@@ -264,7 +268,7 @@ public static class Png
 
             ReadOnlySpan<byte> typeAndData = _rest.Slice(4, 4 + (int)length);
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(_rest[(8 + (int)length)..]);
-            uint computed = Crc32.Compute(typeAndData);
+            uint computed = Crc32.HashToUInt32(typeAndData);
             if (stored != computed)
             {
                 throw new InvalidDataException(
