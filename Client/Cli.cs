@@ -22,6 +22,7 @@ public static class Cli
             JobCommands.Generate(output, error),
             BenchCommand.Create(output, error),
             BenchTorchCommand.Create(output, error),
+            BenchFrechetCommand.Create(output, error),
             FidTableCommand.Create(output, error),
         };
 

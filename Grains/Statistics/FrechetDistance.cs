@@ -1,6 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
-
 namespace OrleansFlow.Statistics;
 
 /// <summary>
@@ -14,13 +11,17 @@ public static class FrechetDistance
     /// <summary>pytorch-fid fid_score.py's default <c>eps</c>.</summary>
     public const double Epsilon = 1e-6;
 
-    public const string Method =
-        "pytorch-fid frechet distance; trace of sqrtm via symmetric eigendecomposition of sqrt(s1) s2 sqrt(s1); eps=1e-6 retry";
+    /// <summary>The formula, the first part of every <see cref="FrechetResult.Method"/>.</summary>
+    public const string Formula =
+        "pytorch-fid frechet distance; tr sqrtm(s1 s2) from the symmetric eigenvalues of C^T s2 C with s1 = C C^T (Cholesky, else eigen factor); eps=1e-6 retry";
 
     /// <summary>Relative asymmetry above which an input is not taken for a covariance matrix.</summary>
     private const double SymmetryTolerance = 1e-8;
 
-    public static FrechetResult Compute(GaussianStatistics a, GaussianStatistics b)
+    /// <summary>Whether OpenBLAS' LAPACK is loadable here, so <see cref="FrechetBackend.Auto"/> runs natively.</summary>
+    public static bool NativeAvailable => OpenBlasLinearAlgebra.TryLoad() is not null;
+
+    public static FrechetResult Compute(GaussianStatistics a, GaussianStatistics b, FrechetBackend backend = FrechetBackend.Auto)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -29,47 +30,65 @@ public static class FrechetDistance
             throw new ArgumentException($"Cannot compare statistics of dimension {a.Dimension} with dimension {b.Dimension}.", nameof(b));
         }
 
-        Matrix<double> sigma1 = ToCovarianceMatrix(a, "first");
-        Matrix<double> sigma2 = ToCovarianceMatrix(b, "second");
+        (ISymmetricLinearAlgebra algebra, string note) = Choose(backend);
+        int n = a.Dimension;
+        double[] sigma1 = ToCovarianceMatrix(a, "first");
+        double[] sigma2 = ToCovarianceMatrix(b, "second");
 
         double meanTerm = 0;
-        for (int i = 0; i < a.Dimension; i++)
+        for (int i = 0; i < n; i++)
         {
             double difference = a.Mu[i] - b.Mu[i];
             meanTerm += difference * difference;
         }
 
         bool epsilonRetried = false;
-        double traceOfSqrt = TraceOfSqrtOfProduct(sigma1, sigma2);
+        double traceOfSqrt = TraceOfSqrtOfProduct(sigma1, sigma2, n, algebra);
         if (!double.IsFinite(traceOfSqrt))
         {
             // pytorch-fid: "fid calculation produces singular product; adding eps to diagonal of cov estimates".
             // With the eigendecomposition below a singular product is harmless; this only
             // triggers on overflow, and is kept so the procedure is pytorch-fid's.
             epsilonRetried = true;
-            Matrix<double> offset = Matrix<double>.Build.DiagonalIdentity(a.Dimension) * Epsilon;
-            traceOfSqrt = TraceOfSqrtOfProduct(sigma1 + offset, sigma2 + offset);
+            traceOfSqrt = TraceOfSqrtOfProduct(AddToDiagonal(sigma1, n, Epsilon), AddToDiagonal(sigma2, n, Epsilon), n, algebra);
         }
 
         // The traces are those of the covariances as given, as in pytorch-fid, not of the eps-shifted ones.
-        double traceTerm = sigma1.Trace() + sigma2.Trace() - (2 * traceOfSqrt);
-        return new FrechetResult(meanTerm + traceTerm, meanTerm, traceTerm, epsilonRetried, Method);
+        double traceTerm = Trace(sigma1, n) + Trace(sigma2, n) - (2 * traceOfSqrt);
+        return new FrechetResult(meanTerm + traceTerm, meanTerm, traceTerm, epsilonRetried, $"{Formula}; {algebra.Description}{note}");
+    }
+
+    private static (ISymmetricLinearAlgebra Algebra, string Note) Choose(FrechetBackend backend)
+    {
+        OpenBlasLinearAlgebra? native = backend == FrechetBackend.Managed ? null : OpenBlasLinearAlgebra.TryLoad();
+        return backend switch
+        {
+            FrechetBackend.Managed => (ManagedLinearAlgebra.Instance, string.Empty),
+            _ when native is not null => (native, string.Empty),
+            FrechetBackend.Native => throw new InvalidOperationException($"Native LAPACK requested but {OpenBlasLinearAlgebra.UnavailableReason}."),
+            _ => (ManagedLinearAlgebra.Instance, $" ({OpenBlasLinearAlgebra.UnavailableReason})"),
+        };
     }
 
     /// <summary>
-    /// tr(sqrtm(σ₁σ₂)) as Σ √λᵢ over the eigenvalues of √σ₁ σ₂ √σ₁, which is similar to σ₁σ₂
-    /// (same eigenvalues) but symmetric, so a symmetric eigensolver applies instead of scipy's
-    /// general Schur-based sqrtm.
+    /// tr(sqrtm(σ₁σ₂)) as Σ √λᵢ over the eigenvalues of Cᵀσ₂C for any factor σ₁ = C Cᵀ: σ₁σ₂ = C (Cᵀσ₂)
+    /// is similar to Cᵀσ₂C (same eigenvalues), which is symmetric, so a symmetric eigensolver replaces
+    /// scipy's general Schur-based sqrtm. C is the Cholesky factor when σ₁ is positive definite (a
+    /// fraction of an eigendecomposition's cost), else V √Λ from σ₁ = V Λ Vᵀ (singular covariances).
     /// </summary>
-    private static double TraceOfSqrtOfProduct(Matrix<double> sigma1, Matrix<double> sigma2)
+    private static double TraceOfSqrtOfProduct(double[] sigma1, double[] sigma2, int n, ISymmetricLinearAlgebra algebra)
     {
-        Matrix<double> sqrtSigma1 = SymmetricSquareRoot(sigma1);
-        Matrix<double> product = sqrtSigma1 * sigma2 * sqrtSigma1;
+        double[] factor = (double[])sigma1.Clone();
+        bool cholesky = algebra.TryCholesky(factor, n);
+        if (!cholesky)
+        {
+            factor = EigenFactor((double[])sigma1.Clone(), n, algebra);
+        }
 
-        // Rounding leaves the product asymmetric in the last bits; the solver must see a symmetric matrix.
-        Matrix<double> symmetric = (product + product.Transpose()) * 0.5;
+        // Rounding leaves the product asymmetric in the last bits; each solver must see the same symmetric matrix.
+        double[] product = Symmetrize(algebra.Congruence(sigma2, factor, n, lowerTriangular: cholesky), n);
         double trace = 0;
-        foreach (double eigenvalue in SymmetricEigenvalues(symmetric, out _))
+        foreach (double eigenvalue in algebra.Eigenvalues(product, n))
         {
             trace += Math.Sqrt(ClampToNonNegative(eigenvalue));
         }
@@ -77,23 +96,24 @@ public static class FrechetDistance
         return trace;
     }
 
-    /// <summary>√σ = V √Λ Vᵀ for a symmetric positive semi-definite σ = V Λ Vᵀ.</summary>
-    private static Matrix<double> SymmetricSquareRoot(Matrix<double> sigma)
+    /// <summary>C = V √Λ, column j of the eigenvectors scaled by √λⱼ, so C Cᵀ = V Λ Vᵀ = σ.</summary>
+    private static double[] EigenFactor(double[] sigma, int n, ISymmetricLinearAlgebra algebra)
     {
-        Vector<double> eigenvalues = SymmetricEigenvalues(sigma, out Matrix<double> eigenvectors);
-        Vector<double> roots = eigenvalues.Map(value => Math.Sqrt(ClampToNonNegative(value)));
-        return eigenvectors * Matrix<double>.Build.DiagonalOfDiagonalVector(roots) * eigenvectors.Transpose();
-    }
+        double[] eigenvalues = algebra.EigenDecompose(sigma, n);
+        for (int column = 0; column < n; column++)
+        {
+            double root = Math.Sqrt(ClampToNonNegative(eigenvalues[column]));
+            foreach (ref double element in sigma.AsSpan(column * n, n))
+            {
+                element *= root;
+            }
+        }
 
-    private static Vector<double> SymmetricEigenvalues(Matrix<double> symmetric, out Matrix<double> eigenvectors)
-    {
-        Evd<double> evd = symmetric.Evd(Symmetricity.Symmetric);
-        eigenvectors = evd.EigenVectors;
-        return evd.EigenValues.Map(value => value.Real);
+        return sigma;
     }
 
     /// <summary>
-    /// Covariances and √σ₁ σ₂ √σ₁ are positive semi-definite, so their exact eigenvalues are ≥ 0.
+    /// Covariances and Cᵀσ₂C are positive semi-definite, so their exact eigenvalues are ≥ 0.
     /// When a covariance is singular (fewer samples than dimensions, pytorch-fid issue #13) the
     /// zero eigenvalues come out of the solver as ±1e-16·‖σ‖ noise; the square root of such a
     /// negative value is the tiny imaginary component pytorch-fid drops by keeping the real
@@ -101,18 +121,68 @@ public static class FrechetDistance
     /// </summary>
     private static double ClampToNonNegative(double eigenvalue) => Math.Max(eigenvalue, 0);
 
-    private static Matrix<double> ToCovarianceMatrix(GaussianStatistics statistics, string which)
+    /// <summary>A validated, exactly symmetric copy, so row- and column-major readings agree.</summary>
+    private static double[] ToCovarianceMatrix(GaussianStatistics statistics, string which)
     {
-        int dimension = statistics.Dimension;
-        Matrix<double> sigma = Matrix<double>.Build.Dense(dimension, dimension, (row, column) => statistics.Sigma[(row * dimension) + column]);
-        double scale = sigma.InfinityNorm();
-        double asymmetry = (sigma - sigma.Transpose()).InfinityNorm();
+        int n = statistics.Dimension;
+        double[] sigma = statistics.Sigma;
+        double scale = 0, asymmetry = 0;
+        for (int row = 0; row < n; row++)
+        {
+            double rowSum = 0, rowAsymmetry = 0;
+            for (int column = 0; column < n; column++)
+            {
+                rowSum += Math.Abs(sigma[(row * n) + column]);
+                rowAsymmetry += Math.Abs(sigma[(row * n) + column] - sigma[(column * n) + row]);
+            }
+
+            scale = Math.Max(scale, rowSum);
+            asymmetry = Math.Max(asymmetry, rowAsymmetry);
+        }
+
         if (!double.IsFinite(scale) || asymmetry > SymmetryTolerance * scale)
         {
             throw new ArgumentException(
                 $"The {which} covariance is not a finite symmetric matrix (asymmetry {asymmetry:G3} at scale {scale:G3}).");
         }
 
-        return sigma;
+        return Symmetrize((double[])sigma.Clone(), n);
+    }
+
+    private static double[] Symmetrize(double[] matrix, int n)
+    {
+        for (int row = 0; row < n; row++)
+        {
+            for (int column = row + 1; column < n; column++)
+            {
+                double mean = 0.5 * (matrix[(row * n) + column] + matrix[(column * n) + row]);
+                matrix[(row * n) + column] = mean;
+                matrix[(column * n) + row] = mean;
+            }
+        }
+
+        return matrix;
+    }
+
+    private static double[] AddToDiagonal(double[] matrix, int n, double offset)
+    {
+        double[] shifted = (double[])matrix.Clone();
+        for (int i = 0; i < n; i++)
+        {
+            shifted[(i * n) + i] += offset;
+        }
+
+        return shifted;
+    }
+
+    private static double Trace(double[] matrix, int n)
+    {
+        double trace = 0;
+        for (int i = 0; i < n; i++)
+        {
+            trace += matrix[(i * n) + i];
+        }
+
+        return trace;
     }
 }

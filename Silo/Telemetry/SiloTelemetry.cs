@@ -7,16 +7,22 @@ using OrleansFlow.Telemetry;
 namespace OrleansFlow.Silo.Telemetry;
 
 /// <summary>
-/// The silo's OpenTelemetry: a MeterProvider over <see cref="OrleansFlowMetrics"/> read by
-/// <c>/metrics</c> (<see cref="PrometheusScrape"/>) and, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set,
-/// exported over OTLP with the spans of shard runs, finalisations, generate requests and ASP.NET Core's
-/// request spans. The standard <c>OTEL_*</c> variables (protocol, headers, service name, resource
-/// attributes) apply as in any OpenTelemetry SDK.
+/// The silo's OpenTelemetry: a MeterProvider over <see cref="OrleansFlowMetrics"/> and Orleans' own
+/// meter, read by <c>/metrics</c> (OpenTelemetry's Prometheus exporter) and, when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, exported over OTLP with the spans of shard runs,
+/// finalisations, generate requests and ASP.NET Core's request spans. The standard <c>OTEL_*</c>
+/// variables (protocol, headers, service name, resource attributes) apply as in any OpenTelemetry SDK.
 /// </summary>
 public static class SiloTelemetry
 {
     public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string DefaultServiceName = "orleansflow-silo";
+
+    /// <summary>The meter Orleans' runtime publishes (activations, messaging, storage, directory, reminders).</summary>
+    public const string OrleansMeterName = "Microsoft.Orleans";
+
+    /// <summary>Where Prometheus scrapes.</summary>
+    public const string MetricsPath = "/metrics";
 
     /// <summary>Registers the providers; <see cref="Start"/> builds them once the container exists.</summary>
     public static IServiceCollection AddSiloTelemetry(this IServiceCollection services, IConfiguration configuration, string nodeId)
@@ -25,13 +31,13 @@ public static class SiloTelemetry
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName;
         void Resource(ResourceBuilder resource) => resource.AddService(serviceName, serviceInstanceId: nodeId);
 
-        services.AddSingleton<PrometheusScrape>();
-        services.AddSingleton(provider =>
+        services.AddSingleton(_ =>
         {
             var metrics = Sdk.CreateMeterProviderBuilder()
                 .ConfigureResource(Resource)
-                .AddMeter(OrleansFlowMetrics.Name)
-                .AddReader(provider.GetRequiredService<PrometheusScrape>().Reader);
+                .AddMeter(OrleansFlowMetrics.Name, OrleansMeterName)
+                // No response cache: every scrape collects, so a value read right after the work includes it.
+                .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0);
             if (otlp)
             {
                 metrics.AddOtlpExporter();
@@ -65,6 +71,5 @@ public static class SiloTelemetry
     }
 
     /// <summary><c>GET /metrics</c>: the Prometheus text of every instrument; no token (scrapers need none).</summary>
-    public static void MapMetrics(this IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", (PrometheusScrape scrape) => Results.Text(scrape.Collect(), PrometheusTextExporter.ContentType));
+    public static void MapMetrics(this IEndpointRouteBuilder app) => app.MapPrometheusScrapingEndpoint(MetricsPath);
 }

@@ -1,30 +1,49 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
-using OrleansFlow.Silo.Telemetry;
 using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Silo.Tests;
 
-/// <summary>The Prometheus families of every instrument in <see cref="OrleansFlowMetrics"/>, named as /metrics renders them.</summary>
+/// <summary>
+/// The Prometheus families of <see cref="OrleansFlowMetrics"/> as OpenTelemetry's Prometheus exporter
+/// names them on <c>/metrics</c> (unit words appended, <c>{annotations}</c> dropped, counters ending in
+/// <c>_total</c>): the names the README, k8s/base/grafana-dashboard.json and the KEDA/alert queries use,
+/// written out so a renaming by the exporter fails a test instead of silently emptying a dashboard.
+/// </summary>
 internal static class MetricNames
 {
-    public static IReadOnlyDictionary<string, PrometheusType> Families { get; } = typeof(OrleansFlowMetrics)
+    public const string Prefix = "orleansflow_";
+
+    public static IReadOnlyDictionary<string, string> Families { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["orleansflow_samples_generated_total"] = "counter",
+        ["orleansflow_predictor_evaluations_total"] = "counter",
+        ["orleansflow_refiner_evaluations_total"] = "counter",
+        ["orleansflow_shard_duration_seconds"] = "histogram",
+        ["orleansflow_lease_reclaims_total"] = "counter",
+        ["orleansflow_samplers_warm"] = "gauge",
+        ["orleansflow_model_load_duration_seconds"] = "histogram",
+        ["orleansflow_model_warmup_duration_seconds"] = "histogram",
+        ["orleansflow_generate_duration_seconds"] = "histogram",
+        ["orleansflow_shards"] = "gauge",
+    };
+
+    /// <summary>How many instruments <see cref="OrleansFlowMetrics"/> declares (each must have a family above).</summary>
+    public static int InstrumentCount { get; } = typeof(OrleansFlowMetrics)
         .GetProperties(BindingFlags.Public | BindingFlags.Static)
-        .Select(p => p.GetValue(null))
-        .OfType<Instrument>()
-        .ToDictionary(i => PrometheusNames.Metric(i.Name, i.Unit, TypeOf(i)), TypeOf, StringComparer.Ordinal);
+        .Count(p => p.GetValue(null) is Instrument);
 
     /// <summary>Whether <paramref name="series"/> is a family or one of a histogram's <c>_bucket</c>, <c>_sum</c>, <c>_count</c> series.</summary>
     public static bool IsSeries(string series) =>
         Families.ContainsKey(series)
         || new[] { "_bucket", "_sum", "_count" }.Any(suffix => series.EndsWith(suffix, StringComparison.Ordinal)
-            && Families.TryGetValue(series[..^suffix.Length], out var type) && type == PrometheusType.Histogram);
+            && Families.TryGetValue(series[..^suffix.Length], out var type) && type == "histogram");
 
-    private static PrometheusType TypeOf(Instrument instrument)
-    {
-        var kind = instrument.GetType().GetGenericTypeDefinition();
-        return kind == typeof(Counter<>) || kind == typeof(ObservableCounter<>) ? PrometheusType.Counter
-            : kind == typeof(Histogram<>) ? PrometheusType.Histogram
-            : PrometheusType.Gauge;
-    }
+    /// <summary>
+    /// The lines of OrleansFlow's own families (HELP, TYPE and samples), for promtool: Orleans'
+    /// families draw warnings about their units (milliseconds, megabytes) that are not ours to fix.
+    /// </summary>
+    public static string OursOnly(string text) => string.Join('\n', text.Split('\n').Where(line =>
+        (line.StartsWith("# ", StringComparison.Ordinal) ? line.Split(' ') is [_, _, var name, ..] && name.StartsWith(Prefix, StringComparison.Ordinal)
+            : line.StartsWith(Prefix, StringComparison.Ordinal)))) + "\n";
 }

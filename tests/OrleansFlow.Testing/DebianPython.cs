@@ -11,7 +11,7 @@ namespace OrleansFlow.Testing;
 public static class DebianPython
 {
     public const string Interpreter = "/usr/bin/python3";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lazy<bool> NumpyAvailable = new(() =>
     {
@@ -28,16 +28,24 @@ public static class DebianPython
     public static bool HasNumpy => NumpyAvailable.Value;
 
     /// <summary>Runs <paramref name="script"/> with <c>sys.argv[1:]</c> = <paramref name="arguments"/>; returns stdout, throws with stderr.</summary>
-    public static Task<string> RunAsync(string script, params string[] arguments) => RunAsync(script, arguments, input: null);
+    public static Task<string> RunAsync(string script, params string[] arguments) => RunAsync(script, arguments, input: null, DefaultTimeout);
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="input"/> on its stdin.</summary>
-    public static Task<string> RunWithInputAsync(string script, byte[] input) => RunAsync(script, [], input);
+    public static Task<string> RunWithInputAsync(string script, byte[] input) => RunAsync(script, [], input, DefaultTimeout);
+
+    /// <summary>Runs the script file <paramref name="path"/> as <c>__main__</c>, for longer than the default minute; returns its last stdout line as JSON.</summary>
+    public static async Task<JsonElement> RunFileJsonAsync(string path, TimeSpan timeout, params string[] arguments)
+    {
+        const string RunAsMain = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
+        string output = await RunAsync(RunAsMain, [path, .. arguments], input: null, timeout);
+        return JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
 
     /// <summary>Runs a script that prints one JSON value.</summary>
     public static async Task<JsonElement> RunJsonAsync(string script, params string[] arguments) =>
         JsonDocument.Parse(await RunAsync(script, arguments)).RootElement.Clone();
 
-    private static async Task<string> RunAsync(string script, IEnumerable<string> arguments, byte[]? input)
+    private static async Task<string> RunAsync(string script, IEnumerable<string> arguments, byte[]? input, TimeSpan timeLimit)
     {
         var start = new ProcessStartInfo(Interpreter)
         {
@@ -54,7 +62,7 @@ public static class DebianPython
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Interpreter}");
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(timeLimit);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var errors = process.StandardError.ReadToEndAsync(timeout.Token);
         if (input is not null)

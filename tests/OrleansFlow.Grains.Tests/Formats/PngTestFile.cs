@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using OrleansFlow.Formats;
 
 namespace OrleansFlow.Grains.Tests.Formats;
@@ -65,7 +66,10 @@ internal static class PngTestFile
         png.Write(field);
         png.Write(type);
         png.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(field, Crc32.Append(Crc32.Compute(type), data));
+        var crc = new Crc32();
+        crc.Append(type);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(field, crc.GetCurrentHashAsUInt32());
         png.Write(field);
     }
 

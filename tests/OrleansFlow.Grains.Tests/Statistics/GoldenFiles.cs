@@ -8,5 +8,9 @@ internal static class GoldenFiles
     public static string PathOf(string fileName) =>
         Path.Combine(AppContext.BaseDirectory, "Statistics", "Golden", fileName);
 
+    /// <summary>A script of tools/ copied next to the test assembly (tools/frechet_bench.py and what it imports).</summary>
+    public static string ToolPath(string fileName) =>
+        Path.Combine(AppContext.BaseDirectory, "Statistics", "Tools", fileName);
+
     public static IReadOnlyDictionary<string, NpyArray> ReadNpz(string fileName) => NpzReader.Read(PathOf(fileName));
 }
