@@ -109,6 +109,13 @@ public sealed class OrleansPostgresClusterTests(PostgresFixture postgres, ITestO
         Assert.True(reader.RecordExists);
         Assert.Equal(1, await _schema.ScalarAsync("SELECT count(*) FROM OrleansStorage"));
 
+        // Keys longer than Orleans' own scripts allow (512 characters) are stored too.
+        var longId = GrainId.Create("probe", string.Concat(Enumerable.Range(0, 32).Select(_ => Guid.NewGuid().ToString("N"))));
+        await storage.WriteStateAsync("probe", longId, new GrainState<ProbeState>(new ProbeState { Value = "long" }));
+        var longRead = new GrainState<ProbeState>(new ProbeState());
+        await storage.ReadStateAsync("probe", longId, longRead);
+        Assert.Equal("long", longRead.State?.Value);
+
         await storage.ClearStateAsync("probe", id, reader);
         var cleared = new GrainState<ProbeState>(new ProbeState());
         await storage.ReadStateAsync("probe", id, cleared);
