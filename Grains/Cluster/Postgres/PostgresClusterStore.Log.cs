@@ -4,9 +4,6 @@ namespace OrleansFlow.Cluster.Postgres;
 
 public sealed partial class PostgresClusterStore
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Version:D3}_{Name} to schema {Schema}")]
-    private partial void LogMigrationApplied(int version, string name, string schema);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster store unavailable, the caller will retry: {Reason}")]
     private partial void LogUnavailable(string reason);
 

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -58,49 +57,12 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
 
     public string Schema => _schema;
 
-    public async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        await RunAsync(async ct =>
+    public Task MigrateAsync(CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            // A session lock (not a transaction lock) so each migration commits on its own; every silo
-            // waits here while one migrates, then finds the versions applied.
-            await ExecuteAsync(connection, "SELECT pg_advisory_lock(@key)", ct, ("key", MigrationLockKey(_schema)));
-            try
-            {
-                await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"", ct);
-                await ExecuteAsync(connection, PostgresSql.Get("CreateMigrationsTable"), ct);
-                var applied = new HashSet<int>();
-                await using (var command = new NpgsqlCommand("SELECT version FROM schema_migrations", connection))
-                await using (var reader = await command.ExecuteReaderAsync(ct))
-                {
-                    while (await reader.ReadAsync(ct))
-                    {
-                        applied.Add(reader.GetInt32(0));
-                    }
-                }
-
-                foreach (var migration in PostgresSql.Migrations.Where(m => !applied.Contains(m.Version)))
-                {
-                    await using var transaction = await connection.BeginTransactionAsync(ct);
-                    await ExecuteAsync(connection, migration.Sql, ct);
-                    await ExecuteAsync(connection, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", ct,
-                        ("version", migration.Version), ("name", migration.Name));
-                    await transaction.CommitAsync(ct);
-                    LogMigrationApplied(migration.Version, migration.Name, _schema);
-                }
-            }
-            finally
-            {
-                if (connection.State == ConnectionState.Open)
-                {
-                    await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", MigrationLockKey(_schema)));
-                }
-            }
-
+            await new PostgresMigrator(_dataSource, _schema, _logger).MigrateAsync(ct);
             return true;
         }, cancellationToken);
-    }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
@@ -561,29 +523,6 @@ public sealed partial class PostgresClusterStore : IClusterStore, IAsyncDisposab
 
         int Dim(int i) => int.Parse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture);
         return new SamplerKey(text[..at], new Resolution(Dim(0), Dim(1), Dim(2)));
-    }
-
-    /// <summary>A stable 64-bit key (FNV-1a) for the migration advisory lock of one schema.</summary>
-    private static long MigrationLockKey(string schema)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in "orleansflow.migrate:" + schema)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return unchecked((long)hash);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
