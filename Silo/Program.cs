@@ -1,4 +1,15 @@
+using OrleansFlow;
 using OrleansFlow.Silo.Hosting;
 
-var app = SiloHost.Build(args);
-await app.RunAsync();
+try
+{
+    var app = SiloHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (SpecException e)
+{
+    // Bad configuration: one line naming the setting, nothing started or written.
+    await Console.Error.WriteLineAsync($"orleansflow-silo: {e.Message}");
+    return 2;
+}

@@ -9,6 +9,6 @@ public sealed record JobView(
     DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, string? Error, JobSummary? Summary)
 {
     public static JobView Of(JobRecord job) => new(
-        job.Id.Value, job.State, job.Spec, job.ShardCount, job.ShardsDone, job.SamplesDone, job.Spec.Samples,
+        job.Job, job.State, job.Spec, job.ShardCount, job.ShardsDone, job.SamplesDone, job.Spec.Samples,
         job.CreatedAt, job.FinishedAt, job.Error, job.Summary);
 }
