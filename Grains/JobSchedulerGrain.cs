@@ -391,7 +391,9 @@ public sealed partial class JobSchedulerGrain(
         var done = Ledger.Shards.Select((s, i) => (s, i)).Where(p => p.s.Status == ShardStatus.Done).ToList();
         return new JobRecord(
             entry.Id.Value, entry.Spec, Ledger.State, _plan.Count, done.Count, done.Sum(p => (long)_plan[p.i].Count),
-            entry.CreatedAt, Ledger.FinishedAt, Ledger.Error, Ledger.Summary);
+            entry.CreatedAt, Ledger.FinishedAt, Ledger.Error, Ledger.Summary,
+            localSilo.SiloAddress.ToParsableString(),
+            Ledger.Shards.Where(s => s.Status == ShardStatus.Dispatched).GroupBy(s => s.Silo!).ToDictionary(g => g.Key, g => g.Count()));
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();

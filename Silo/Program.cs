@@ -13,3 +13,8 @@ catch (SpecException e)
     await Console.Error.WriteLineAsync($"orleansflow-silo: {e.Message}");
     return 2;
 }
+catch (Exception e) when (SiloHost.StartupFailure(e) is { } reason)
+{
+    await Console.Error.WriteLineAsync($"orleansflow-silo: {reason}");
+    return 1;
+}

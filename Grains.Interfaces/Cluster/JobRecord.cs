@@ -3,7 +3,10 @@ using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Cluster;
 
-/// <summary>A job as its scheduler knows it, with its progress.</summary>
+/// <summary>
+/// A job as its scheduler knows it, with its progress; <see cref="Scheduler"/> is the silo hosting the
+/// scheduler and <see cref="InFlight"/> the shards dispatched per silo (diagnostics and fault tests).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansFlow.JobRecord")]
 public sealed record JobRecord(
     [property: Id(0)] string Job,
@@ -15,7 +18,9 @@ public sealed record JobRecord(
     [property: Id(6)] DateTimeOffset CreatedAt,
     [property: Id(7)] DateTimeOffset? FinishedAt,
     [property: Id(8)] string? Error,
-    [property: Id(9)] JobSummary? Summary)
+    [property: Id(9)] JobSummary? Summary,
+    [property: Id(10)] string? Scheduler = null,
+    [property: Id(11)] IReadOnlyDictionary<string, int>? InFlight = null)
 {
     public JobId Id => JobId.Parse(Job);
 

@@ -32,6 +32,6 @@ public sealed record OrleansFlowOptions
     /// <summary>Test device: a pause before each shard runs, so that fault tests can act mid-job on small jobs. Zero in production.</summary>
     public TimeSpan ShardDelay { get; init; }
 
-    /// <summary>The grain storage provider of scheduler ledgers.</summary>
-    public const string StorageName = "orleansflow";
+    /// <summary>The grain storage provider of scheduler ledgers: PostgreSQL in a cluster, memory in embedded mode.</summary>
+    public const string StorageName = Postgres.OrleansPostgres.StorageName;
 }

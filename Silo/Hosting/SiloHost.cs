@@ -95,6 +95,24 @@ public static class SiloHost
     }
 
     /// <summary>
+    /// The one line to print when the silo could not start: PostgreSQL unreachable (the migration at the
+    /// silo's first start-up stage fails) names <c>OrleansFlow:Postgres</c>; null for other errors.
+    /// </summary>
+    public static string? StartupFailure(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException || e.Message.StartsWith("PostgreSQL at ", StringComparison.Ordinal))
+            {
+                var message = e.Message.StartsWith("PostgreSQL at ", StringComparison.Ordinal) ? e.Message : $"PostgreSQL: {e.Message}";
+                return $"{ClusterProviders.PostgresSetting}: {message.Split('\n')[0].Trim()}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Keeps answering HTTP (with <c>/readyz</c> 503) for the drain delay after SIGTERM, so endpoints and
     /// load balancers stop routing here before the server stops accepting connections.
     /// </summary>

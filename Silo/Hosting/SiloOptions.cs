@@ -10,12 +10,10 @@ public sealed class SiloOptions
 
     /// <summary>
     /// PostgreSQL connection string: Orleans' membership, grain storage and reminders, and the job catalog.
+    /// Its <c>Search Path</c> names the schema (default <c>orleansflow</c>; one cluster per schema).
     /// Empty = a single development silo on localhost with everything in memory.
     /// </summary>
     public string? Postgres { get; set; }
-
-    /// <summary>Schema of the job catalog (one cluster per schema).</summary>
-    public string Schema { get; set; } = "orleansflow";
 
     /// <summary>Bearer token every <c>/v1</c> call must present.</summary>
     public string Token { get; set; } = string.Empty;

@@ -30,7 +30,7 @@ public static class SiloTelemetry
         {
             var metrics = Sdk.CreateMeterProviderBuilder()
                 .ConfigureResource(Resource)
-                .AddMeter(OrleansFlowMetrics.Name)
+                .AddMeter(OrleansFlowMetrics.Name, "Microsoft.Orleans")
                 .AddReader(provider.GetRequiredService<PrometheusScrape>().Reader);
             if (otlp)
             {

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
+// Orleans' implicit usings bring Orleans.Runtime.Request into scope too.
+using Request = Azure.Core.Request;
 
 namespace OrleansFlow.Storage.Azure;
 
