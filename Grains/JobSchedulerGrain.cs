@@ -5,6 +5,7 @@ using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Cluster;
 
@@ -257,6 +258,7 @@ public sealed partial class JobSchedulerGrain(
                 entry.Status = ShardStatus.Pending;
                 entry.Error = $"lost on silo {result.Silo}: {error.GetType().Name}: {FirstLine(error.Message)}";
                 _warm.Remove(result.Silo);
+                OrleansFlowMetrics.LeaseReclaims.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
                 LogLost(Id.Value, result.Index, result.Silo, error.GetType().Name);
                 continue;
             }
