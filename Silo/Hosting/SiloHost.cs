@@ -82,8 +82,9 @@ public static class SiloHost
         SiloTelemetry.Start(app.Services);
         var readiness = app.Services.GetRequiredService<SiloReadiness>();
         app.Lifetime.ApplicationStarted.Register(readiness.MarkMigrated);
-        app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
+        // Stopping callbacks run last-registered first: /readyz turns 503, then the drain delay holds the host.
         app.Lifetime.ApplicationStopping.Register(() => Drain(options));
+        app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
         app.UseMiddleware<BearerTokenMiddleware>();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", ReadyAsync);
