@@ -135,7 +135,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The silo built beside this test run: Silo/bin/&lt;configuration&gt;/net10.0.</summary>
-    private static string SiloAssembly()
+    internal static string SiloAssembly()
     {
         var here = AppContext.BaseDirectory;
         var configuration = new DirectoryInfo(here).Parent!.Name;
