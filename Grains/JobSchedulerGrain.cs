@@ -144,6 +144,11 @@ public sealed partial class JobSchedulerGrain(
 
     private async Task RegisterReminderAsync()
     {
+        if (!options.UseResumeReminder)
+        {
+            return;
+        }
+
         try
         {
             await this.RegisterOrUpdateReminder(ResumeReminder, options.ResumeReminderPeriod, options.ResumeReminderPeriod);
@@ -350,6 +355,11 @@ public sealed partial class JobSchedulerGrain(
 
     private async Task UnregisterReminderAsync()
     {
+        if (!options.UseResumeReminder)
+        {
+            return;
+        }
+
         try
         {
             if (await this.GetReminder(ResumeReminder) is { } reminder)

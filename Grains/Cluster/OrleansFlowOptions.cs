@@ -26,6 +26,12 @@ public sealed record OrleansFlowOptions
     /// </summary>
     public TimeSpan ResumeReminderPeriod { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Whether schedulers register that reminder. Off on a lone silo (embedded mode): no other silo
+    /// could resume its jobs, and registering costs a reminder-table round trip per job.
+    /// </summary>
+    public bool UseResumeReminder { get; init; } = true;
+
     /// <summary>Test device: a shard for which this returns an exception throws it instead of running. Null in production.</summary>
     public Func<ShardWork, Exception?>? InjectedFault { get; init; }
 
