@@ -9,7 +9,7 @@ namespace OrleansFlow.Cluster;
 
 /// <summary>
 /// What every OrleansFlow silo adds to Orleans — the embedded one, a cluster's, a test cluster's:
-/// the grains' services, the sampler placement, the JSON contract of specs and summaries, the idle
+/// the grains' services, the sampler placement, the idle
 /// age of sampler grains and the job resumer. Clustering, grain storage named
 /// <see cref="OrleansFlowOptions.StorageName"/> and reminders are the host's choice.
 /// </summary>
@@ -23,7 +23,6 @@ public static class OrleansFlowSilo
     public static ISiloBuilder AddOrleansFlow(this ISiloBuilder silo, OrleansFlowOptions options)
     {
         var services = silo.Services;
-        services.AddOrleansFlowSerialization();
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobCatalog, InMemoryJobCatalog>();

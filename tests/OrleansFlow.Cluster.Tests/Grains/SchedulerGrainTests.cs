@@ -88,7 +88,6 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         TestSilos.Loads.Clear();
         var builder = new TestClusterBuilder(3);
         builder.AddSiloBuilderConfigurator<TestSiloConfigurator>();
-        builder.AddClientBuilderConfigurator<TestClientConfigurator>();
         var cluster = builder.Build();
         var clock = Stopwatch.StartNew();
         await cluster.DeployAsync();
