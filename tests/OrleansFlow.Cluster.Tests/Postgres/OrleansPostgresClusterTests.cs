@@ -109,6 +109,13 @@ public sealed class OrleansPostgresClusterTests(PostgresFixture postgres, ITestO
         Assert.True(reader.RecordExists);
         Assert.Equal(1, await _schema.ScalarAsync("SELECT count(*) FROM OrleansStorage"));
 
+        // Keys longer than Orleans' own scripts allow (512 characters) are stored too.
+        var longId = GrainId.Create("probe", string.Concat(Enumerable.Range(0, 32).Select(_ => Guid.NewGuid().ToString("N"))));
+        await storage.WriteStateAsync("probe", longId, new GrainState<ProbeState>(new ProbeState { Value = "long" }));
+        var longRead = new GrainState<ProbeState>(new ProbeState());
+        await storage.ReadStateAsync("probe", longId, longRead);
+        Assert.Equal("long", longRead.State?.Value);
+
         await storage.ClearStateAsync("probe", id, reader);
         var cleared = new GrainState<ProbeState>(new ProbeState());
         await storage.ReadStateAsync("probe", id, cleared);
@@ -129,6 +136,73 @@ public sealed class OrleansPostgresClusterTests(PostgresFixture postgres, ITestO
         Assert.Equal(1, await _schema.ScalarAsync("SELECT count(*) FROM OrleansRemindersTable"));
         var silo = await fired.Task.WaitAsync(Patience);
         output.WriteLine($"reminder due after 1 s fired after {started.Elapsed.TotalSeconds:F1} s on {silo}");
+    }
+
+    [Fact]
+    public async Task GrainStorage_DeleteStateOnClear_RemovesTheRowAndAStaleClearIsRejected()
+    {
+        var storage = Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services
+            .GetRequiredKeyedService<IGrainStorage>(PostgresSiloConfigurator.DeleteOnClearStorage);
+        var id = GrainId.Create("probe", "delete-1");
+        var holder = new GrainState<ProbeState>(new ProbeState { Value = "one" });
+        await storage.WriteStateAsync("probe", id, holder);
+        var stale = new GrainState<ProbeState>(new ProbeState()) { ETag = holder.ETag };
+        await storage.WriteStateAsync("probe", id, holder);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync("probe", id, stale));
+        Assert.Equal(1, await _schema.ScalarAsync("SELECT count(*) FROM OrleansStorage"));
+        await storage.ClearStateAsync("probe", id, holder);
+
+        Assert.Null(holder.ETag);
+        Assert.Equal(0, await _schema.ScalarAsync("SELECT count(*) FROM OrleansStorage"));
+        // After a delete the next writer starts from "nothing read" again.
+        await storage.WriteStateAsync("probe", id, new GrainState<ProbeState>(new ProbeState { Value = "again" }));
+        Assert.Equal(1, await _schema.ScalarAsync("SELECT max(Version) FROM OrleansStorage"));
+    }
+
+    [Fact]
+    public async Task Reminder_Unregistered_RowIsDeleted()
+    {
+        var grain = Cluster.Client.GetGrain<IProbeGrain>($"forget-{Guid.NewGuid():N}");
+        await grain.RemindAsync(TimeSpan.FromMinutes(10));
+        await grain.RemindAsync(TimeSpan.FromMinutes(20));
+        Assert.Equal(1, await _schema.ScalarAsync("SELECT max(Version) FROM OrleansRemindersTable"));
+
+        Assert.True(await grain.ForgetAsync());
+
+        Assert.Equal(0, await _schema.ScalarAsync("SELECT count(*) FROM OrleansRemindersTable"));
+        Assert.False(await grain.ForgetAsync());
+    }
+
+    [Fact]
+    public async Task Membership_DefunctCleanupAndDelete_RemoveDeadRowsThenTheCluster()
+    {
+        var victim = Cluster.Silos[^1];
+        await Cluster.KillSiloAsync(victim);
+        await WaitForAsync(async () => (await _schema.SilosAsync(Cluster.Options.ClusterId)).Any(r => r.Status == SiloRow.Dead) ? true : (bool?)null);
+        var table = Cluster.Silos.OfType<InProcessSiloHandle>().First(s => s.IsActive).SiloHost.Services.GetRequiredService<IMembershipTable>();
+
+        await table.CleanupDefunctSiloEntriesAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+
+        var rows = await _schema.SilosAsync(Cluster.Options.ClusterId);
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(SiloRow.Active, r.Status));
+        var read = await table.ReadAllAsync(CancellationToken.None);
+        Assert.Equal(2, read.Members.Count);
+
+        // Deleting a whole cluster's entries is shown on another cluster id in the same tables: the
+        // live silos would spend their shutdown timeouts failing to write their rows if it were theirs.
+        await _schema.ScalarAsync(
+            "WITH v AS (INSERT INTO OrleansMembershipVersionTable (DeploymentId) VALUES ('ghost') RETURNING DeploymentId) " +
+            "INSERT INTO OrleansMembershipTable (DeploymentId, Address, Port, Generation, SiloName, HostName, Status, ProxyPort, StartTime, IAmAliveTime) " +
+            "SELECT DeploymentId, '10.0.0.1', 11111, 1, 'ghost', 'ghost', 3, 30000, now(), now() FROM v RETURNING 1");
+        Assert.Equal(1, await _schema.ScalarAsync("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = 'ghost'"));
+
+        await table.DeleteMembershipTableEntriesAsync("ghost", CancellationToken.None);
+
+        Assert.Equal(0, await _schema.ScalarAsync("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = 'ghost'"));
+        Assert.Equal(0, await _schema.ScalarAsync("SELECT count(*) FROM OrleansMembershipVersionTable WHERE DeploymentId = 'ghost'"));
+        Assert.Equal(2, (await _schema.SilosAsync(Cluster.Options.ClusterId)).Count);
     }
 
     [Fact]

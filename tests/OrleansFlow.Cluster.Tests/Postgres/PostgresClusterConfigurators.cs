@@ -10,8 +10,20 @@ public sealed class PostgresSiloConfigurator : ISiloConfigurator
     /// <summary>The TestClusterBuilder property that carries the connection string (with the test's schema).</summary>
     public const string ConnectionStringKey = "OrleansFlowTest:Postgres";
 
-    public void Configure(ISiloBuilder siloBuilder) =>
-        siloBuilder.UseOrleansFlowPostgres(siloBuilder.Configuration[ConnectionStringKey]!);
+    /// <summary>A second grain storage on the same tables that deletes the row on ClearStateAsync (DeleteStorageKey).</summary>
+    public const string DeleteOnClearStorage = "postgres-delete-on-clear";
+
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        var connectionString = siloBuilder.Configuration[ConnectionStringKey]!;
+        siloBuilder.UseOrleansFlowPostgres(connectionString);
+        siloBuilder.AddAdoNetGrainStorage(DeleteOnClearStorage, options =>
+        {
+            options.Invariant = OrleansPostgres.Invariant;
+            options.ConnectionString = connectionString;
+            options.DeleteStateOnClear = true;
+        });
+    }
 }
 
 /// <summary>The TestCluster's client, which finds gateways only through the membership table.</summary>

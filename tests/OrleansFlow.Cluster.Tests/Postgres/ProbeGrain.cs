@@ -16,6 +16,9 @@ public interface IProbeGrain : IGrainWithStringKey
     [Alias("Remind")]
     Task RemindAsync(TimeSpan dueTime);
 
+    [Alias("Forget")]
+    Task<bool> ForgetAsync();
+
     [Alias("Silo")]
     Task<string> SiloAsync();
 }
@@ -44,6 +47,18 @@ public sealed class ProbeGrain([PersistentState("probe", OrleansPostgres.Storage
 
     public Task RemindAsync(TimeSpan dueTime) =>
         this.RegisterOrUpdateReminder("probe", dueTime, TimeSpan.FromMinutes(1));
+
+    /// <summary>Unregisters the reminder; false when there was none.</summary>
+    public async Task<bool> ForgetAsync()
+    {
+        if (await this.GetReminder("probe") is not { } reminder)
+        {
+            return false;
+        }
+
+        await this.UnregisterReminder(reminder);
+        return true;
+    }
 
     public Task<string> SiloAsync() => Task.FromResult(RuntimeIdentity);
 

@@ -80,6 +80,38 @@ public sealed class SiloProcessMembershipTests(PostgresFixture postgres, ITestOu
         Assert.Equal(2, survivors.Count(r => r.Status == SiloRow.Active));
     }
 
+    [Fact]
+    public async Task SigkilledSilo_TunedVersusOrleansDefaults_TunedClusterDeclaresItDeadSooner()
+    {
+        // Two 3-silo clusters in one schema, one tuned and one on Orleans' defaults, killed at the same moment.
+        var schema = OrleansSchema.Create(postgres.Server, "cmp");
+        await schema.MigrateAsync();
+        var clusters = new[] { (Id: $"tuned-{Guid.NewGuid():N}"[..14], Defaults: false), (Id: $"deflt-{Guid.NewGuid():N}"[..14], Defaults: true) };
+        var silos = new Dictionary<string, List<TestSiloProcess>>(StringComparer.Ordinal);
+        foreach (var (id, defaults) in clusters)
+        {
+            var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "silo-logs", id)).FullName;
+            silos[id] = [.. Enumerable.Range(0, 3).Select(_ => TestSiloProcess.Start(schema.ConnectionString, id, logs, defaults))];
+            _silos.AddRange(silos[id]);
+        }
+
+        foreach (var (id, _) in clusters)
+        {
+            await WaitForAsync(async () => (await schema.SilosAsync(id)).Count(r => r.Status == SiloRow.Active) == 3, StartPatience, $"3 Active silos in {id}");
+        }
+
+        var killed = Stopwatch.StartNew();
+        await Task.WhenAll(clusters.Select(c => silos[c.Id][1].KillAsync()));
+        var declared = await Task.WhenAll(clusters.Select(async c =>
+        {
+            await WaitForAsync(async () => (await schema.SilosAsync(c.Id)).Any(r => r.Port == silos[c.Id][1].SiloPort && r.Status == SiloRow.Dead), TimeSpan.FromSeconds(120), $"Dead in {c.Id}");
+            return killed.Elapsed;
+        }));
+        output.WriteLine($"SIGKILL to Dead, same run: MembershipTuning {declared[0].TotalSeconds:F2} s, Orleans defaults {declared[1].TotalSeconds:F2} s");
+
+        Assert.True(declared[0] < declared[1], $"tuned {declared[0].TotalSeconds:F2} s is not sooner than defaults {declared[1].TotalSeconds:F2} s");
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan patience, string what)
     {
         var deadline = Stopwatch.StartNew();

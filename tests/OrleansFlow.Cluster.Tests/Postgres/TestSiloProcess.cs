@@ -23,7 +23,7 @@ internal sealed class TestSiloProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    public static TestSiloProcess Start(string connectionString, string clusterId, string logDirectory)
+    public static TestSiloProcess Start(string connectionString, string clusterId, string logDirectory, bool orleansDefaultMembership = false)
     {
         var siloPort = FreePort();
         var gatewayPort = FreePort();
@@ -36,6 +36,11 @@ internal sealed class TestSiloProcess : IAsyncDisposable
         foreach (var argument in (string[])[Assembly(), $"--Postgres={connectionString}", $"--ClusterId={clusterId}", $"--SiloPort={siloPort}", $"--GatewayPort={gatewayPort}"])
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (orleansDefaultMembership)
+        {
+            start.ArgumentList.Add("--Membership=orleans-defaults");
         }
 
         start.Environment["Logging__Console__FormatterName"] = "simple";

@@ -10,6 +10,8 @@ using OrleansFlow.Cluster;
 using OrleansFlow.Cluster.Postgres;
 using OrleansFlow.Ids;
 using OrleansFlow.Silo.Hosting;
+using EndpointOptions = Orleans.Configuration.EndpointOptions;
+using Orleans.Hosting.Kubernetes;
 
 namespace OrleansFlow.Silo.Tests.Kubernetes;
 
@@ -31,8 +33,7 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     {
         var urls = Env(Container)["ASPNETCORE_URLS"];
         var port = new Uri(urls.Replace("+", "localhost", StringComparison.Ordinal)).Port;
-        var ports = Container.List("ports").Cast<Dictionary<object, object>>().ToList();
-        var http = Assert.Single(ports);
+        var http = Port(Container, "http");
 
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), http["containerPort"]);
         Assert.Equal("http", http["name"]);
@@ -48,6 +49,62 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
         Assert.Equal($"http://$(POD_IP):{port}", Env(Container)[Prefix + nameof(SiloOptions.AdvertisedAddress)]);
+    }
+
+    [Fact]
+    public void Deployment_OrleansPorts_AreDeclaredOnTheContainerAndTheService()
+    {
+        var service = K8s.Single("base", "Service", "orleansflow-silo");
+        var servicePorts = service.List("spec.ports").Cast<Dictionary<object, object>>().ToDictionary(p => (string)p["name"], StringComparer.Ordinal);
+
+        // The silo configures no ports of its own yet, so it listens on Orleans' defaults.
+        foreach (var (name, port) in new[] { ("silo", EndpointOptions.DEFAULT_SILO_PORT), ("gateway", EndpointOptions.DEFAULT_GATEWAY_PORT) })
+        {
+            Assert.Equal(port.ToString(CultureInfo.InvariantCulture), Port(Container, name)["containerPort"]);
+            Assert.Equal("TCP", Port(Container, name)["protocol"]);
+            Assert.Equal(name, servicePorts[name]["targetPort"]);
+            Assert.Equal(port.ToString(CultureInfo.InvariantCulture), servicePorts[name]["port"]);
+        }
+    }
+
+    [Fact]
+    public void Deployment_KubernetesHosting_GetsItsEnvironmentFromTheDownwardApiAndItsIdsFromThePodLabels()
+    {
+        var labels = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.labels")!;
+        var env = FieldRefs(Container);
+
+        Assert.Equal("metadata.name", env[KubernetesHostingOptions.PodNameEnvironmentVariable]);
+        Assert.Equal("metadata.namespace", env[KubernetesHostingOptions.PodNamespaceEnvironmentVariable]);
+        Assert.Equal("status.podIP", env[KubernetesHostingOptions.PodIPEnvironmentVariable]);
+        // The agent lists pods by these labels and patches its own pod when they differ from its ids
+        // (a verb the Role does not grant): reading the ids from the labels makes them agree.
+        Assert.Equal($"metadata.labels['{KubernetesHostingOptions.ClusterIdLabel}']", env[KubernetesHostingOptions.ClusterIdEnvironmentVariable]);
+        Assert.Equal($"metadata.labels['{KubernetesHostingOptions.ServiceIdLabel}']", env[KubernetesHostingOptions.ServiceIdEnvironmentVariable]);
+        Assert.False(string.IsNullOrWhiteSpace(labels[KubernetesHostingOptions.ClusterIdLabel] as string));
+        Assert.False(string.IsNullOrWhiteSpace(labels[KubernetesHostingOptions.ServiceIdLabel] as string));
+        // The orleans labels stay out of the selector: changing a cluster id must not orphan the ReplicaSet.
+        var selector = (Dictionary<object, object>)Deployment.Get("spec.selector.matchLabels")!;
+        Assert.DoesNotContain(selector.Keys.Cast<string>(), k => k.StartsWith("orleans/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rbac_RoleBinding_GrantsTheSilosServiceAccountGetListWatchOnPods()
+    {
+        var role = K8s.Single("base", "Role", "orleansflow-silo");
+        var binding = K8s.Single("base", "RoleBinding", "orleansflow-silo");
+        var rule = Assert.Single(role.List("rules").Cast<Dictionary<object, object>>());
+        var subject = Assert.Single(binding.List("subjects").Cast<Dictionary<object, object>>());
+
+        Assert.Equal([string.Empty], ((List<object>)rule["apiGroups"]).Cast<string>());
+        Assert.Equal(["pods"], ((List<object>)rule["resources"]).Cast<string>());
+        Assert.Equal(["get", "list", "watch"], ((List<object>)rule["verbs"]).Cast<string>().Order(StringComparer.Ordinal));
+        Assert.Equal("ServiceAccount", subject["kind"]);
+        Assert.Equal(Deployment.Text("spec.template.spec.serviceAccountName"), subject["name"]);
+        Assert.Equal(K8s.Single("base", "ServiceAccount").Name, subject["name"]);
+        Assert.Equal("Role", binding.Text("roleRef.kind"));
+        Assert.Equal(role.Name, binding.Text("roleRef.name"));
+        Assert.Equal("rbac.authorization.k8s.io", binding.Text("roleRef.apiGroup"));
+        Assert.Contains(Path.GetFileName(role.File), K8s.Single("base", "Kustomization").List("resources").Cast<string>());
     }
 
     [Fact]
@@ -273,6 +330,14 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     private static IEnumerable<Manifest> Containers(Manifest document) =>
         new[] { "spec.template.spec.containers", "spec.template.spec.initContainers", "spec.jobTemplate.spec.template.spec.containers" }
             .SelectMany(document.List).OfType<Dictionary<object, object>>().Select(c => new Manifest(document.File, c));
+
+    private static Dictionary<object, object> Port(Manifest container, string name) =>
+        container.List("ports").Cast<Dictionary<object, object>>().Single(p => (string)p["name"] == name);
+
+    /// <summary>Environment variables set from the downward API: name → fieldPath.</summary>
+    private static Dictionary<string, string> FieldRefs(Manifest container) => container.List("env").Cast<Dictionary<object, object>>()
+        .Where(e => Manifest.At(e, "valueFrom.fieldRef.fieldPath") is string)
+        .ToDictionary(e => (string)e["name"], e => (string)Manifest.At(e, "valueFrom.fieldRef.fieldPath")!, StringComparer.Ordinal);
 
     private static Dictionary<string, string> Env(Manifest container) => container.List("env").Cast<Dictionary<object, object>>()
         .ToDictionary(e => (string)e["name"], e => e.GetValueOrDefault("value") as string ?? string.Empty, StringComparer.Ordinal);

@@ -157,13 +157,14 @@ $q$);
 -- ---------------------------------------------------------------------------------------------
 -- Reminders: one row per (service, grain, reminder name). GrainHash is the grain's uint hash cast to
 -- int by Orleans; each silo reads the hash range it owns on the ring, so the range reads are indexed.
--- Period is in milliseconds (Orleans binds an int or a long).
+-- Period is in milliseconds (Orleans binds an int or a long). Strings are text (Orleans' own scripts cap
+-- them at 150-512 characters): a grain id with a long compound key must not fail a write.
 -- ---------------------------------------------------------------------------------------------
 
 CREATE TABLE OrleansRemindersTable (
-    ServiceId    varchar(150) NOT NULL,
-    GrainId      varchar(150) NOT NULL,
-    ReminderName varchar(150) NOT NULL,
+    ServiceId    text NOT NULL,
+    GrainId      text NOT NULL,
+    ReminderName text NOT NULL,
     StartTime    timestamptz NOT NULL,
     Period       bigint NOT NULL CHECK (Period >= 0),
     GrainHash    integer NOT NULL,
@@ -237,15 +238,16 @@ CREATE TABLE OrleansStorage (
     GrainTypeHash          integer NOT NULL,
     GrainIdN0              bigint NOT NULL,
     GrainIdN1              bigint NOT NULL,
-    GrainTypeString        varchar(512) NOT NULL,
-    GrainIdExtensionString varchar(512),
-    ServiceId              varchar(150) NOT NULL,
+    GrainTypeString        text NOT NULL,
+    GrainIdExtensionString text,
+    ServiceId              text NOT NULL,
     -- Null after ClearStateAsync (the row and its version stay, so a stale writer still loses).
     PayloadBinary          bytea,
     ModifiedOn             timestamptz NOT NULL,
     Version                integer NOT NULL,
     -- NULLS NOT DISTINCT (PostgreSQL 15): grains without a key extension are unique too, so two
     -- activations racing to write a first state make one row, and the loser sees no version.
+    -- A btree entry holds at most ~2.7 kB, which bounds type name + key (Orleans' scripts: 512 each).
     CONSTRAINT OrleansStorage_Grain UNIQUE NULLS NOT DISTINCT
         (GrainIdHash, GrainTypeHash, ServiceId, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString)
 );
@@ -256,7 +258,7 @@ SELECT PayloadBinary, Version
 FROM OrleansStorage
 WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash AND ServiceId = @ServiceId
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
-  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::varchar
+  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::text
 $q$),
 
 -- With a version: update that version only. Without one: insert, unless a row exists. Returns the
@@ -269,7 +271,7 @@ WITH updated AS (
     WHERE @GrainStateVersion::integer IS NOT NULL
       AND GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash AND ServiceId = @ServiceId
       AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
-      AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::varchar
+      AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::text
       AND Version = @GrainStateVersion::integer
     RETURNING Version),
 inserted AS (
@@ -277,7 +279,7 @@ inserted AS (
         (GrainIdHash, GrainTypeHash, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString,
          ServiceId, PayloadBinary, ModifiedOn, Version)
     SELECT @GrainIdHash, @GrainTypeHash, @GrainIdN0, @GrainIdN1, @GrainTypeString,
-           @GrainIdExtensionString::varchar, @ServiceId, @PayloadBinary, now(), 1
+           @GrainIdExtensionString::text, @ServiceId, @PayloadBinary, now(), 1
     WHERE @GrainStateVersion::integer IS NULL
     ON CONFLICT ON CONSTRAINT OrleansStorage_Grain DO NOTHING
     RETURNING Version)
@@ -291,7 +293,7 @@ UPDATE OrleansStorage
 SET PayloadBinary = NULL, ModifiedOn = now(), Version = Version + 1
 WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash AND ServiceId = @ServiceId
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
-  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::varchar
+  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::text
   AND Version = @GrainStateVersion::integer
 RETURNING Version AS NewGrainStateVersion
 $q$),
@@ -301,7 +303,7 @@ $q$),
 DELETE FROM OrleansStorage
 WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash AND ServiceId = @ServiceId
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
-  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::varchar
+  AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString::text
   AND Version = @GrainStateVersion::integer
 RETURNING Version + 1 AS NewGrainStateVersion
 $q$);
