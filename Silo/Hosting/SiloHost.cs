@@ -56,6 +56,7 @@ public static class SiloHost
                 endpoints.GatewayPort = options.GatewayPort;
             });
             ClusterProviders.Use(silo, options);
+            silo.UseOrleansFlowKubernetes();
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
             silo.AddOrleansFlow(new OrleansFlowOptions
             {
