@@ -87,7 +87,8 @@ public sealed class ClusterClient : IDisposable
 
 /// <summary>A job as the silo API returns it.</summary>
 public sealed record ClusterJob(string Id, string State, JobSpec Spec, int ShardCount, int ShardsDone, long SamplesDone, long Samples,
-    DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, string? Error, JobSummary? Summary)
+    DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, string? Error, JobSummary? Summary,
+    string? Scheduler = null, IReadOnlyDictionary<string, int>? InFlight = null)
 {
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
 }

@@ -38,7 +38,8 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         }
 
         TorchLibrary.SetThreads(options.Threads);
-        var samplers = new SamplerDirectory(new SamplerDirectoryOptions());
+        // One embedded silo for every row and repeat: rows of one model share its warm sampler grain.
+        await using var cluster = await EmbeddedCluster.StartAsync(options.Workers, cancellationToken);
         var machine = MachineInfo.Now();
         var load = machine.LoadAverage is { } value ? Format($", load average {value:F2} at start") : string.Empty;
         output.WriteLine(Format($"orleansflow fid-table: {machine.ProcessorCount} cores{load}, {machine.Os}, {machine.Runtime}"));
@@ -58,9 +59,9 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             {
                 var row = options.Rows[i];
                 var spec = Spec(row);
-                WarmUp(samplers, spec);
+                await cluster.WarmAsync(spec, cancellationToken);
                 var directory = Path.Combine(options.Out, Slug(row.Name));
-                var summary = await EmbeddedRunner.RunAsync(spec, directory, new RunOptions { Force = true, Workers = options.Workers }, progress, samplers, cancellationToken);
+                var summary = await cluster.RunAsync(spec, directory, new RunOptions { Force = true, Workers = options.Workers }, progress, cancellationToken);
                 seconds[i].Add(summary.Seconds);
                 summaries[i] = summary;
             }
@@ -150,16 +151,6 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         Reference = options.Reference,
         Features = options.Features,
     }.Validate();
-
-    /// <summary>Warms the row's sampler actor for the batch shapes it will see, so no row pays TorchScript's first-call optimisation.</summary>
-    private void WarmUp(SamplerDirectory samplers, JobSpec spec)
-    {
-        if (samplers.Get(spec.Model).Model is TorchFlowModel model)
-        {
-            var batch = Math.Min(spec.BatchSize, spec.ShardSize);
-            model.WarmUp(spec.Guidance == 1 ? [batch] : [batch, 2 * batch]);
-        }
-    }
 
     private static string Format(FormattableString text) => text.ToString(Invariant);
 }

@@ -3,18 +3,26 @@ using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Cluster;
 
-/// <summary>A job as the cluster store knows it, with its progress.</summary>
+/// <summary>
+/// A job as its scheduler knows it, with its progress; <see cref="Scheduler"/> is the silo hosting the
+/// scheduler and <see cref="InFlight"/> the shards dispatched per silo (diagnostics and fault tests).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansFlow.JobRecord")]
 public sealed record JobRecord(
-    JobId Id,
-    JobSpec Spec,
-    JobState State,
-    int ShardCount,
-    int ShardsDone,
-    long SamplesDone,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? FinishedAt,
-    string? Error,
-    JobSummary? Summary)
+    [property: Id(0)] string Job,
+    [property: Id(1)] JobSpec Spec,
+    [property: Id(2)] JobState State,
+    [property: Id(3)] int ShardCount,
+    [property: Id(4)] int ShardsDone,
+    [property: Id(5)] long SamplesDone,
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    [property: Id(7)] DateTimeOffset? FinishedAt,
+    [property: Id(8)] string? Error,
+    [property: Id(9)] JobSummary? Summary,
+    [property: Id(10)] string? Scheduler = null,
+    [property: Id(11)] IReadOnlyDictionary<string, int>? InFlight = null)
 {
+    public JobId Id => JobId.Parse(Job);
+
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }

@@ -1,11 +1,12 @@
 namespace OrleansFlow.Cluster;
 
+[GenerateSerializer, Alias("OrleansFlow.JobState")]
 public enum JobState
 {
     /// <summary>Shards are being generated.</summary>
     Running,
 
-    /// <summary>Every shard is done; one silo is merging the results.</summary>
+    /// <summary>Every shard is done; the scheduler is merging the results.</summary>
     Finalizing,
 
     Succeeded,

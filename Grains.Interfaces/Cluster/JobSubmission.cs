@@ -4,10 +4,10 @@ using OrleansFlow.Jobs;
 namespace OrleansFlow.Cluster;
 
 /// <summary>
-/// A validated job to create. <paramref name="Key"/> is the sampler actor its shards need, for
-/// placement; <paramref name="IdempotencyKey"/> makes a retried submission return the first job.
+/// A validated job to record in the job catalog. <paramref name="IdempotencyKey"/> makes a retried
+/// submission return the first job; <paramref name="MaxAttempts"/> bounds the dispatches of each shard.
 /// </summary>
-public sealed record JobSubmission(JobId Id, JobSpec Spec, SamplerKey Key, string? IdempotencyKey, int MaxAttempts = JobSubmission.DefaultMaxAttempts)
+public sealed record JobSubmission(JobId Id, JobSpec Spec, string? IdempotencyKey, int MaxAttempts = JobSubmission.DefaultMaxAttempts)
 {
     public const int DefaultMaxAttempts = 3;
 }

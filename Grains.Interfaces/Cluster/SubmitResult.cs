@@ -1,4 +1,8 @@
 namespace OrleansFlow.Cluster;
 
-/// <summary>The job a submission refers to; <see cref="Created"/> is false when an idempotency key matched an existing job.</summary>
-public sealed record SubmitResult(JobRecord Job, bool Created);
+/// <summary>
+/// The job a submission refers to (<see cref="Created"/> is false when an idempotency key matched an
+/// existing job), or the error of a spec that was refused.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansFlow.SubmitResult")]
+public sealed record SubmitResult([property: Id(0)] JobRecord? Job, [property: Id(1)] bool Created, [property: Id(2)] SpecError? Error = null);

@@ -1,7 +1,8 @@
 namespace OrleansFlow.Jobs;
 
 /// <summary>Shard <paramref name="Index"/> covers sample indices [Start, Start + Count).</summary>
-public readonly record struct ShardRange(int Index, long Start, int Count)
+[GenerateSerializer, Immutable, Alias("OrleansFlow.ShardRange")]
+public readonly record struct ShardRange([property: Id(0)] int Index, [property: Id(1)] long Start, [property: Id(2)] int Count)
 {
     public long End => Start + Count;
 

@@ -43,9 +43,9 @@ public static class OrleansFlowMetrics
     public static Histogram<double> ShardDuration { get; } = Meter.CreateHistogram(
         "orleansflow.shard.duration", "s", "Time to run one shard", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
-    /// <summary>Claims of a shard whose previous lease had expired (its holder died, paused or was partitioned).</summary>
+    /// <summary>Shards dispatched again because the call to their silo was lost (it died, paused or was partitioned).</summary>
     public static Counter<long> LeaseReclaims { get; } = Meter.CreateCounter<long>(
-        "orleansflow.lease.reclaims", "{shard}", "Shards claimed after their previous lease expired");
+        "orleansflow.lease.reclaims", "{shard}", "Shards dispatched again after their silo was lost");
 
     /// <summary>Sampler actors holding a loaded model on this silo.</summary>
     public static UpDownCounter<int> WarmSamplers { get; } = Meter.CreateUpDownCounter<int>(

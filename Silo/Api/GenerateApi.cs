@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
 using OrleansFlow.Formats;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
@@ -10,21 +10,22 @@ using OrleansFlow.Telemetry;
 namespace OrleansFlow.Silo.Api;
 
 /// <summary>
-/// <c>POST /v1/generate</c>: the low-latency path of the generation backend. It samples on this silo's
-/// warm actor for the model directly, without a job, shards or blobs.
+/// <c>POST /v1/generate</c>: the low-latency path of the generation backend. This silo's sampler grain for
+/// the model loads and warms it; the handler then samples on that warm model directly (the samples
+/// never travel in grain messages), without a job, shards or blobs.
 /// </summary>
 public static class GenerateApi
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/generate", Generate);
 
     /// <summary>Traced as <c>generate</c>; its latency (handler time, by status code) is <c>orleansflow.generate.duration</c>.</summary>
-    private static IResult Generate(GenerateRequest request, SamplerDirectory samplers, IOptions<SiloOptions> options)
+    private static async Task<IResult> Generate(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, IOptions<SiloOptions> options, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         using var activity = OrleansFlowMetrics.Tracing.StartActivity("generate");
         activity?.SetTag("orleansflow.model", request.Model);
         activity?.SetTag("orleansflow.samples", request.Samples);
-        var result = GenerateSamples(request, samplers, options.Value);
+        var result = await GenerateSamples(request, grains, silo, warm, options.Value, ct);
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
         if (status >= 400)
         {
@@ -35,7 +36,7 @@ public static class GenerateApi
         return result;
     }
 
-    private static IResult GenerateSamples(GenerateRequest request, SamplerDirectory samplers, SiloOptions options)
+    private static async Task<IResult> GenerateSamples(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, SiloOptions options, CancellationToken ct)
     {
         try
         {
@@ -63,9 +64,19 @@ public static class GenerateApi
                 ClassLabel = request.Class,
                 Unconditional = request.Unconditional,
             };
-            var actor = samplers.Get(spec.Model);
+            var key = new SamplerGrainKey(silo.SiloAddress.ToParsableString(), spec.Model).ToGrainKey();
+            if (await grains.GetGrain<ISamplerGrain>(key).PrepareAsync(spec, ct) is { } error)
+            {
+                throw error.ToException();
+            }
+
+            if (warm.Find(key) is not { } actor)
+            {
+                // Evicted between the grain's load and this request (memory budget): the client may retry.
+                return ApiError.Status(StatusCodes.Status503ServiceUnavailable, $"the sampler of {spec.Model} was evicted; retry");
+            }
+
             using var busy = actor.Use();
-            actor.WarmFor(spec);
             var job = ResolvedJob.Create(spec, actor.Model);
             var clock = Stopwatch.StartNew();
             var batch = job.Generator.Generate(0, request.Samples);

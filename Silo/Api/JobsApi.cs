@@ -1,14 +1,14 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
-using OrleansFlow.Actors;
 using OrleansFlow.Cluster;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
-using OrleansFlow.Silo.Hosting;
 
 namespace OrleansFlow.Silo.Api;
 
-/// <summary><c>/v1/jobs</c>: submit (idempotent with <c>Idempotency-Key</c>), get, list, cancel, and progress as server-sent events.</summary>
+/// <summary>
+/// <c>/v1/jobs</c>: submit (idempotent with <c>Idempotency-Key</c>), get, list, cancel, and progress as
+/// server-sent events — each a call to the jobs grain or the job's scheduler grain.
+/// </summary>
 public static class JobsApi
 {
     private const int MaxIdempotencyKeyLength = 200;
@@ -25,7 +25,7 @@ public static class JobsApi
         jobs.MapGet("/{id}/events", EventsAsync);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, IClusterStore store, SamplerDirectory samplers, IOptions<SiloOptions> options, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IGrainFactory grains, CancellationToken ct)
     {
         string? key = request.Headers["Idempotency-Key"];
         if (key is { Length: 0 or > MaxIdempotencyKeyLength })
@@ -38,14 +38,7 @@ public static class JobsApi
         {
             spec = await JsonSerializer.DeserializeAsync<JobSpec>(request.Body, JobJson.Options, ct)
                 ?? throw new SpecException("body", "must be a job spec");
-            var model = samplers.Get(spec.Model).Model;
-            ResolvedJob.Create(spec, model);
-            var submission = new JobSubmission(JobId.New(), spec, model.Info.Key, key, options.Value.MaxAttempts);
-            var result = await store.SubmitAsync(submission, ct);
-            var view = JobView.Of(result.Job);
-            return result.Created
-                ? Results.Json(view, JobJson.Options, statusCode: StatusCodes.Status201Created)
-                : Results.Json(view, JobJson.Options);
+            spec.Validate();
         }
         catch (SpecException e)
         {
@@ -55,26 +48,38 @@ public static class JobsApi
         {
             return ApiError.BadRequest(new SpecException(e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body", FirstLine(e.Message)));
         }
+
+        var result = await grains.GetGrain<IJobsGrain>(0).SubmitAsync(spec, key, ct);
+        if (result.Error is { } error)
+        {
+            return ApiError.BadRequest(error.ToException());
+        }
+
+        var view = JobView.Of(result.Job!);
+        return result.Created
+            ? Results.Json(view, JobJson.Options, statusCode: StatusCodes.Status201Created)
+            : Results.Json(view, JobJson.Options);
     }
 
-    private static async Task<IResult> GetAsync(string id, IClusterStore store, CancellationToken ct) =>
-        await FindAsync(id, store, ct) is { } job ? Results.Json(JobView.Of(job), JobJson.Options) : NotFound(id);
+    private static async Task<IResult> GetAsync(string id, IGrainFactory grains, CancellationToken ct) =>
+        await FindAsync(id, grains, ct) is { } job ? Results.Json(JobView.Of(job), JobJson.Options) : NotFound(id);
 
-    private static async Task<IResult> ListAsync(IClusterStore store, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit, CancellationToken ct)
     {
-        var jobs = await store.ListJobsAsync(Math.Clamp(limit ?? 50, 1, 1000), ct);
+        var jobs = await grains.GetGrain<IJobsGrain>(0).ListAsync(Math.Clamp(limit ?? 50, 1, 1000), ct);
         return Results.Json(jobs.Select(JobView.Of), JobJson.Options);
     }
 
-    private static async Task<IResult> CancelAsync(string id, IClusterStore store, CancellationToken ct)
+    private static async Task<IResult> CancelAsync(string id, IGrainFactory grains, CancellationToken ct)
     {
-        if (await FindAsync(id, store, ct) is not { } job)
+        if (await FindAsync(id, grains, ct) is not { } job)
         {
             return NotFound(id);
         }
 
-        return await store.CancelJobAsync(job.Id, ct)
-            ? Results.Json(JobView.Of((await store.GetJobAsync(job.Id, ct))!), JobJson.Options, statusCode: StatusCodes.Status202Accepted)
+        var scheduler = grains.GetGrain<IJobSchedulerGrain>(job.Job);
+        return await scheduler.CancelAsync(ct)
+            ? Results.Json(JobView.Of((await scheduler.GetAsync(ct))!), JobJson.Options, statusCode: StatusCodes.Status202Accepted)
             : ApiError.Status(StatusCodes.Status409Conflict, $"job {id} is already {job.State.ToString().ToLowerInvariant()}");
     }
 
@@ -83,9 +88,9 @@ public static class JobsApi
     /// named after the end state (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>); a comment line
     /// keeps idle connections open through proxies.
     /// </summary>
-    private static async Task EventsAsync(string id, HttpContext context, IClusterStore store, CancellationToken ct)
+    private static async Task EventsAsync(string id, HttpContext context, IGrainFactory grains, CancellationToken ct)
     {
-        if (await FindAsync(id, store, ct) is not { } job)
+        if (await FindAsync(id, grains, ct) is not { } job)
         {
             await NotFound(id).ExecuteAsync(context);
             return;
@@ -119,7 +124,7 @@ public static class JobsApi
                 }
 
                 await Task.Delay(EventPoll, ct);
-                job = await store.GetJobAsync(job.Id, ct) ?? job;
+                job = await FindAsync(job.Job, grains, ct) ?? job;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -135,16 +140,20 @@ public static class JobsApi
         await context.Response.Body.FlushAsync(ct);
     }
 
-    private static async Task<JobRecord?> FindAsync(string id, IClusterStore store, CancellationToken ct)
+    /// <summary>The job, or null for an unknown or malformed id; a scheduler whose silo just died is asked again on a survivor.</summary>
+    private static async Task<JobRecord?> FindAsync(string id, IGrainFactory grains, CancellationToken ct)
     {
+        JobId job;
         try
         {
-            return await store.GetJobAsync(JobId.Parse(id), ct);
+            job = JobId.Parse(id);
         }
         catch (SpecException)
         {
             return null;
         }
+
+        return await grains.GetGrain<IJobSchedulerGrain>(job.Value).GetAsync(ct);
     }
 
     private static IResult NotFound(string id) => ApiError.Status(StatusCodes.Status404NotFound, $"no job '{id}'");

@@ -6,7 +6,7 @@ namespace OrleansFlow.Silo.Hosting;
 /// <summary>The <c>OrleansFlow:PoisonShard</c> test device: <c>"SEED/INDEX"</c>.</summary>
 public static class PoisonShard
 {
-    public static Func<ShardLease, Exception?>? Parse(string? setting)
+    public static Func<ShardWork, Exception?>? Parse(string? setting)
     {
         if (string.IsNullOrWhiteSpace(setting))
         {
@@ -21,7 +21,7 @@ public static class PoisonShard
             throw new SpecException("OrleansFlow:PoisonShard", $"'{setting}' is not SEED/INDEX");
         }
 
-        return lease => lease.Spec.Seed == seed && lease.Range.Index == index
+        return work => work.Spec.Seed == seed && work.Range.Index == index
             ? new InvalidOperationException($"poison shard {index} of seed {seed} (test device)")
             : null;
     }

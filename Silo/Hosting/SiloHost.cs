@@ -1,5 +1,7 @@
-using Microsoft.Extensions.Options;
-using OrleansFlow.Actors;
+using System.Net;
+using System.Net.Sockets;
+using Orleans.Configuration;
+using Orleans.Dashboard;
 using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Silo.Api;
@@ -8,11 +10,14 @@ using OrleansFlow.Storage;
 
 namespace OrleansFlow.Silo.Hosting;
 
-/// <summary>Wires a silo: configuration, cluster store, blob store, sampler actors, workers and the HTTP API.</summary>
+/// <summary>
+/// Wires a silo: an ASP.NET Core host with an Orleans silo (<c>UseOrleans</c>) running the sampler and
+/// scheduler grains, the blob store, the job catalog, the HTTP API and the dashboard.
+/// </summary>
 public static class SiloHost
 {
     /// <summary>
-    /// Time given to hosted services on SIGTERM: enough to hand back leases, leave the cluster and
+    /// Time given to the host on SIGTERM: enough to hand back shards, leave the membership table and
     /// drain (<see cref="SiloOptions.DrainDelaySeconds"/>). A pod's terminationGracePeriodSeconds must
     /// exceed it (k8s/base/silo-deployment.yaml; a test checks).
     /// </summary>
@@ -25,41 +30,45 @@ public static class SiloHost
         builder.Services.Configure<SiloOptions>(section);
         var options = section.Get<SiloOptions>() ?? new SiloOptions();
         Validate(options);
+        var advertised = AdvertisedAddress(options);
+        RequireFreePort(advertised, options.SiloPort, "OrleansFlow:SiloPort");
+        RequireFreePort(advertised, options.GatewayPort, "OrleansFlow:GatewayPort");
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
 
         var nodeId = options.NodeId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-        var address = options.AdvertisedAddress ?? builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] ?? "unknown";
-        builder.Services.AddSingleton(new SiloIdentity(nodeId, address));
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new SiloIdentity(nodeId, $"{advertised}:{options.SiloPort}"));
         builder.Services.AddSingleton<SiloReadiness>();
-        builder.Services.AddSingleton(new WorkerOptions
+        var blobs = BlobStores.Create(options.Store, options.StoreContainer);
+        builder.UseOrleans(silo =>
         {
-            NodeId = nodeId,
-            Workers = options.Workers,
-            LeaseTtl = TimeSpan.FromSeconds(options.LeaseTtlSeconds),
-            InjectedFault = PoisonShard.Parse(options.PoisonShard),
+            silo.Configure<Orleans.Configuration.SiloOptions>(orleans => orleans.SiloName = nodeId);
+            silo.Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = options.ClusterId;
+                cluster.ServiceId = "orleansflow";
+            });
+            silo.Configure<EndpointOptions>(endpoints =>
+            {
+                endpoints.AdvertisedIPAddress = advertised;
+                endpoints.SiloPort = options.SiloPort;
+                endpoints.GatewayPort = options.GatewayPort;
+            });
+            ClusterProviders.Use(silo, options);
+            silo.UseOrleansFlowKubernetes();
+            silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
+            silo.AddOrleansFlow(new OrleansFlowOptions
+            {
+                Workers = options.Workers,
+                MaxAttempts = options.MaxAttempts,
+                SamplerIdle = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
+                SamplerMemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
+                InjectedFault = PoisonShard.Parse(options.PoisonShard),
+                ShardDelay = TimeSpan.FromMilliseconds(options.ShardDelayMilliseconds),
+            });
+            silo.AddDashboard();
         });
-        builder.Services.AddSingleton(new SamplerDirectory(new SamplerDirectoryOptions
-        {
-            IdleTimeout = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
-            MemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
-        }));
-        builder.Services.AddSingleton<IClusterStore>(services => ClusterStores.Create(options, services.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<IBlobStore>(_ => BlobStores.Create(options.Store, options.StoreContainer));
-        builder.Services.AddSingleton<ShardExecutor>();
-        builder.Services.AddSingleton<JobFinalizer>();
-        builder.Services.AddSingleton(services => new WorkerLoop(
-            services.GetRequiredService<IClusterStore>(),
-            services.GetRequiredService<ShardExecutor>(),
-            services.GetRequiredService<JobFinalizer>(),
-            services.GetRequiredService<SamplerDirectory>(),
-            services.GetRequiredService<WorkerOptions>(),
-            services.GetRequiredService<ILogger<WorkerLoop>>()));
-        builder.Services.AddHostedService<MigrationService>();
-        builder.Services.AddHostedService<MembershipService>();
-        builder.Services.AddHostedService<WorkerService>();
         builder.Services.AddSiloTelemetry(builder.Configuration, nodeId);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
@@ -73,21 +82,52 @@ public static class SiloHost
         var app = builder.Build();
         SiloTelemetry.Start(app.Services);
         var readiness = app.Services.GetRequiredService<SiloReadiness>();
+        app.Lifetime.ApplicationStarted.Register(readiness.MarkMigrated);
+        // Stopping callbacks run last-registered first: /readyz turns 503, then the drain delay holds the host.
+        app.Lifetime.ApplicationStopping.Register(() => Drain(options));
         app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
         app.UseMiddleware<BearerTokenMiddleware>();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", ReadyAsync);
         app.MapMetrics();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
         JobsApi.Map(app);
         GenerateApi.Map(app);
         return app;
     }
 
     /// <summary>
-    /// Ready when the migrations ran and the store answers now (a restarting database makes the silo
-    /// unready); never once SIGTERM started the drain, so a Service stops routing requests here.
+    /// The one line to print when the silo could not start: PostgreSQL unreachable (the migration at the
+    /// silo's first start-up stage fails) names <c>OrleansFlow:Postgres</c>; null for other errors.
     /// </summary>
-    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IClusterStore store, CancellationToken ct)
+    public static string? StartupFailure(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException || e.Message.StartsWith("PostgreSQL at ", StringComparison.Ordinal))
+            {
+                var message = e.Message.StartsWith("PostgreSQL at ", StringComparison.Ordinal) ? e.Message : $"PostgreSQL: {e.Message}";
+                return $"{ClusterProviders.PostgresSetting}: {message.Split('\n')[0].Trim()}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Keeps answering HTTP (with <c>/readyz</c> 503) for the drain delay after SIGTERM, so endpoints and
+    /// load balancers stop routing here before the server stops accepting connections.
+    /// </summary>
+    private static void Drain(SiloOptions options)
+    {
+        if (options.DrainDelaySeconds > 0)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(options.DrainDelaySeconds));
+        }
+    }
+
+    /// <summary>Ready once the silo joined the cluster and the job catalog answers; never once SIGTERM started the drain.</summary>
+    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IJobCatalog catalog, CancellationToken ct)
     {
         if (readiness.IsDraining)
         {
@@ -96,16 +136,17 @@ public static class SiloHost
 
         if (!readiness.IsMigrated)
         {
-            return Results.Text("migrations pending", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Text("silo starting", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         try
         {
-            return await store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("store not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
+            await catalog.ListAsync(1, ct);
+            return Results.Text("ready");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Results.Text($"store unreachable: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Text($"job catalog unreachable: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 
@@ -117,14 +158,54 @@ public static class SiloHost
             throw new SpecException("OrleansFlow:Token", "must be set: every /v1 call needs this bearer token");
         }
 
-        if (options.Workers < 1 || options.LeaseTtlSeconds < 1 || options.MaxAttempts < 1 || options.HeartbeatSeconds <= 0)
+        if (options.Workers < 1 || options.MaxAttempts < 1)
         {
-            throw new SpecException("OrleansFlow", "Workers, MaxAttempts must be >= 1, LeaseTtlSeconds >= 1 and HeartbeatSeconds > 0");
+            throw new SpecException("OrleansFlow", "Workers and MaxAttempts must be >= 1");
+        }
+
+        foreach (var (name, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                throw new SpecException($"OrleansFlow:{name}", $"{port} is out of range: allowed 1-65535");
+            }
         }
 
         if (options.DrainDelaySeconds < 0 || options.DrainDelaySeconds > ShutdownTimeout.TotalSeconds / 2)
         {
-            throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back leases)");
+            throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back shards)");
+        }
+    }
+
+    private static IPAddress AdvertisedAddress(SiloOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress))
+        {
+            return IPAddress.TryParse(options.AdvertisedAddress, out var address)
+                ? address
+                : throw new SpecException("OrleansFlow:AdvertisedAddress", $"'{options.AdvertisedAddress}' is not an IP address");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Postgres))
+        {
+            return IPAddress.Loopback;
+        }
+
+        return Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? IPAddress.Loopback;
+    }
+
+    /// <summary>Orleans would fail later with a long stack trace; say which setting holds the busy port instead.</summary>
+    private static void RequireFreePort(IPAddress address, int port, string setting)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Any, port);
+            listener.Start();
+        }
+        catch (SocketException e)
+        {
+            throw new SpecException(setting, $"port {port} cannot be used ({e.SocketErrorCode}): pick a free port (advertised address {address})");
         }
     }
 }

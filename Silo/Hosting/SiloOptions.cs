@@ -8,11 +8,12 @@ public sealed class SiloOptions
 {
     public const string Section = "OrleansFlow";
 
-    /// <summary>PostgreSQL connection string; empty = an in-memory store (a single silo, for development).</summary>
+    /// <summary>
+    /// PostgreSQL connection string: Orleans' membership, grain storage and reminders, and the job catalog.
+    /// Its <c>Search Path</c> names the schema (default <c>orleansflow</c>; one cluster per schema).
+    /// Empty = a single development silo on localhost with everything in memory.
+    /// </summary>
     public string? Postgres { get; set; }
-
-    /// <summary>Schema of the cluster tables (one cluster per schema).</summary>
-    public string Schema { get; set; } = "orleansflow";
 
     /// <summary>Bearer token every <c>/v1</c> call must present.</summary>
     public string Token { get; set; } = string.Empty;
@@ -27,20 +28,28 @@ public sealed class SiloOptions
     /// <summary>The blob container when <see cref="Store"/> is a connection string.</summary>
     public string? StoreContainer { get; set; }
 
-    /// <summary>This silo's id in membership and on its leases (default: host name and process id).</summary>
+    /// <summary>This silo's name in Orleans' membership table and on the dashboard (default: host name and process id).</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>The address other nodes and operators can reach this silo at (recorded in membership).</summary>
+    /// <summary>
+    /// The IP address other silos and clients reach this silo at (Orleans' advertised address); default:
+    /// loopback without <see cref="Postgres"/>, else this host's first non-loopback IPv4 address.
+    /// </summary>
     public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Silo-to-silo port (Orleans' <c>SiloPort</c>).</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port Orleans clients (the CLI's cluster mode) connect to (Orleans' <c>GatewayPort</c>).</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Orleans' cluster id: silos with the same id (and database) form one cluster.</summary>
+    public string ClusterId { get; set; } = "orleansflow";
 
     /// <summary>Shards run at once.</summary>
     public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
-    public double LeaseTtlSeconds { get; set; } = 30;
-
-    public double HeartbeatSeconds { get; set; } = 5;
-
-    /// <summary>Attempts of a shard before its job fails.</summary>
+    /// <summary>Dispatches of a shard before its job fails.</summary>
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>Request bodies larger than this get 413.</summary>
@@ -54,7 +63,7 @@ public sealed class SiloOptions
     public long SamplerMemoryBudgetBytes { get; set; } = 8L << 30;
 
     /// <summary>
-    /// After SIGTERM released this silo's leases and left the cluster, keep answering HTTP (with
+    /// After SIGTERM handed back this silo's shards and it left the cluster, keep answering HTTP (with
     /// <c>/readyz</c> 503) this long, so endpoints and load balancers stop routing here before the
     /// server stops accepting connections. At most half of the silo's shutdown timeout.
     /// </summary>
@@ -65,4 +74,7 @@ public sealed class SiloOptions
     /// attempt (a poison shard). Never set in production.
     /// </summary>
     public string? PoisonShard { get; set; }
+
+    /// <summary>Test device: a pause before each shard, so fault tests can act mid-job on small jobs. Never set in production.</summary>
+    public double ShardDelayMilliseconds { get; set; }
 }

@@ -123,6 +123,16 @@ public sealed class ApiTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
     }
 
+    [Fact]
+    public async Task Dashboard_WithoutToken401_WithTokenServed()
+    {
+        using var anonymous = _cluster.Http(token: null);
+        using var authorized = _cluster.Http();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("dashboard/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await authorized.GetAsync("dashboard/")).StatusCode);
+    }
+
     private static StringContent Json(JobSpec spec) => new(Encoding.UTF8.GetString(JobJson.Serialize(spec)), Encoding.UTF8, "application/json");
 
     private async Task AssertNothingWrittenAsync()

@@ -16,9 +16,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
 
-    private SiloProcess(string nodeId, Uri address, Process process, StreamWriter log, string logPath)
+    private SiloProcess(string nodeId, Uri address, int siloPort, Process process, StreamWriter log, string logPath)
     {
         NodeId = nodeId;
+        SiloPort = siloPort;
         Address = address;
         _process = process;
         _log = log;
@@ -29,13 +30,16 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>Orleans' silo-to-silo port: part of the silo's address in membership and job views.</summary>
+    public int SiloPort { get; }
+
     public string LogPath { get; }
 
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
 
-    public static SiloProcess Start(string nodeId, int port, IReadOnlyDictionary<string, string> settings, string logDirectory)
+    public static SiloProcess Start(string nodeId, int port, int siloPort, IReadOnlyDictionary<string, string> settings, string logDirectory)
     {
         var address = new Uri($"http://127.0.0.1:{port}/");
         var start = new ProcessStartInfo("dotnet", [SiloAssembly()])
@@ -59,17 +63,17 @@ public sealed partial class SiloProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SiloProcess(nodeId, address, process, log, logPath);
+        return new SiloProcess(nodeId, address, siloPort, process, log, logPath);
     }
 
-    /// <summary>SIGKILL: no shutdown path runs; leases are left to expire.</summary>
+    /// <summary>SIGKILL: no shutdown path runs; Orleans' membership must notice.</summary>
     public async Task KillAsync()
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>SIGTERM: the graceful path (stop claiming, hand back leases, leave).</summary>
+    /// <summary>SIGTERM: the graceful path (hand back shards in flight, leave the membership table).</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
         Terminate();
@@ -131,7 +135,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The silo built beside this test run: Silo/bin/&lt;configuration&gt;/net10.0.</summary>
-    private static string SiloAssembly()
+    internal static string SiloAssembly()
     {
         var here = AppContext.BaseDirectory;
         var configuration = new DirectoryInfo(here).Parent!.Name;

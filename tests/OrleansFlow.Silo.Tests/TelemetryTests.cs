@@ -29,8 +29,6 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         using var generated = await http.PostAsJsonAsync("v1/generate", new { samples = GenerateSamples, sampler = "heun:steps=4", format = "array" });
         Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
 
-        // The shard gauge is a cached count refreshed with each heartbeat (1 s here): wait for one after the job.
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
         var text = await cluster.ScrapeAsync(silo);
         var ours = MetricNames.OursOnly(text);
         var (exitCode, lint) = await Promtool.CheckMetricsAsync(ours);
@@ -41,6 +39,9 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         Assert.All(metrics.Samples, s => Assert.True(MetricNames.IsSeries(s.Name), $"{s.Name} is not a family of OrleansFlowMetrics"));
         Assert.All(metrics.Types, t => Assert.Equal(MetricNames.Families.GetValueOrDefault(t.Key), t.Value));
         Assert.Equal(MetricNames.InstrumentCount, MetricNames.Families.Count);
+        // Orleans' own meter (orleans_*) is exported beside OrleansFlow's; promtool warns about its units
+        // (milliseconds, megabytes), which are Orleans' to choose, so only our families are linted.
+        Assert.Contains(PrometheusText.Parse(text).Samples, s => s.Name.StartsWith("orleans_", StringComparison.Ordinal));
         Assert.Equal(spec.Samples + GenerateSamples, metrics.Sum("orleansflow_samples_generated_total", ("model", "gmm-demo")));
         Assert.Equal((spec.Samples * jobNfe.Predictor) + (GenerateSamples * GenerateNfe), metrics.Sum("orleansflow_predictor_evaluations_total"));
         Assert.Equal(spec.Samples * jobNfe.Refiner, metrics.Sum("orleansflow_refiner_evaluations_total"));
@@ -51,8 +52,6 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         Assert.True(metrics.Sum("orleansflow_samplers_warm") >= 1);
         Assert.Equal(1, metrics.Sum("orleansflow_model_load_duration_seconds_count", ("model", "gmm-demo")));
         Assert.Equal(0, metrics.Sum("orleansflow_lease_reclaims_total"));
-        Assert.Equal((0, 0), (metrics.Sum("orleansflow_shards", ("state", "pending")), metrics.Sum("orleansflow_shards", ("state", "leased"))));
-        Assert.True(metrics.Has("orleansflow_shards"), "the cached shard gauge is reported");
         Assert.Equal("counter", metrics.Types["orleansflow_samples_generated_total"]);
         Assert.Equal("histogram", metrics.Types["orleansflow_shard_duration_seconds"]);
         Assert.Equal("gauge", metrics.Types["orleansflow_samplers_warm"]);

@@ -4,15 +4,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using OrleansFlow.Client.Cluster;
+using OrleansFlow.Cluster.Postgres;
 using OrleansFlow.Testing;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Silo.Tests;
 
 /// <summary>
-/// A cluster of real silo processes sharing one PostgreSQL schema and one local blob store, as
-/// Orleans' TestingHost does with StandaloneSiloHandle: start, kill (SIGKILL), stop (SIGTERM),
-/// pause/resume (SIGSTOP/SIGCONT) and add silos.
+/// A cluster of real Orleans silo processes sharing one PostgreSQL schema (Orleans' membership, grain
+/// storage, reminders and the job catalog) and one local blob store, as Orleans' TestingHost does with
+/// StandaloneSiloHandle: start, kill (SIGKILL), stop (SIGTERM), pause/resume (SIGSTOP/SIGCONT), add silos.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
@@ -31,7 +32,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The PostgreSQL schema of this cluster's tables.</summary>
-    public string Schema => _settings["OrleansFlow__Schema"];
+    public string Schema { get; private init; } = string.Empty;
 
     /// <summary>Blob store, silo logs and scratch files of this cluster.</summary>
     public string Root { get; }
@@ -45,17 +46,18 @@ public sealed class TestCluster : IAsyncDisposable
         settings ??= new ClusterSettings();
         var root = Path.Combine(Path.GetTempPath(), "orleansflow-cluster-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
+        var schema = postgres.NewSchemaName("cluster");
         var values = new Dictionary<string, string>
         {
-            ["OrleansFlow__Postgres"] = postgres.ConnectionString,
-            ["OrleansFlow__Schema"] = postgres.NewSchemaName("cluster"),
+            ["OrleansFlow__Postgres"] = OrleansPostgres.ConnectionString(postgres.ConnectionString, schema),
+            ["OrleansFlow__ClusterId"] = schema,
+            ["OrleansFlow__AdvertisedAddress"] = "127.0.0.1",
             ["OrleansFlow__Token"] = Token,
             ["OrleansFlow__Store"] = Path.Combine(root, "store"),
             ["OrleansFlow__Workers"] = settings.WorkersPerSilo.ToString(CultureInfo.InvariantCulture),
-            ["OrleansFlow__LeaseTtlSeconds"] = settings.LeaseTtl.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-            ["OrleansFlow__HeartbeatSeconds"] = "1",
             ["OrleansFlow__MaxAttempts"] = settings.MaxAttempts.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__MaxRequestBodyBytes"] = settings.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__ShardDelayMilliseconds"] = settings.ShardDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         };
         if (settings.DrainDelay is { } drain)
         {
@@ -67,7 +69,7 @@ public sealed class TestCluster : IAsyncDisposable
             values["OrleansFlow__PoisonShard"] = poison;
         }
 
-        var cluster = new TestCluster(postgres, root, values);
+        var cluster = new TestCluster(postgres, root, values) { Schema = schema };
         for (var i = 0; i < silos; i++)
         {
             await cluster.StartAdditionalSiloAsync();
@@ -78,7 +80,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public async Task<SiloProcess> StartAdditionalSiloAsync()
     {
-        var silo = SiloProcess.Start($"silo-{_next++}", FreePort(), _settings, Root);
+        var siloPort = FreePort();
+        var settings = new Dictionary<string, string>(_settings)
+        {
+            ["OrleansFlow__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        };
+        var silo = SiloProcess.Start($"silo-{_next++}", FreePort(), siloPort, settings, Root);
         _silos.Add(silo);
         await WaitReadyAsync(silo);
         return silo;
@@ -143,26 +151,40 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Shards whose lease <paramref name="nodeId"/> holds now, read from the cluster's tables.</summary>
-    public async Task<int> CountLeasesAsync(string nodeId)
+    /// <summary>The silo process hosting a scheduler, from the silo address the job reports.</summary>
+    public SiloProcess? SiloOf(string? siloAddress) =>
+        siloAddress is null ? null : _silos.FirstOrDefault(s => siloAddress.Contains($":{s.SiloPort}@", StringComparison.Ordinal));
+
+    /// <summary>Shards the job's scheduler has dispatched to <paramref name="silo"/> and not yet seen come back.</summary>
+    public async Task<int> InFlightAsync(string jobId, SiloProcess silo)
+    {
+        using var client = Client(_silos.First(s => s != silo && !s.HasExited));
+        var job = await client.GetAsync(jobId, default);
+        return job.InFlight?.Where(p => p.Key.Contains($":{silo.SiloPort}@", StringComparison.Ordinal)).Sum(p => p.Value) ?? 0;
+    }
+
+    /// <summary>The silo's latest status in Orleans' membership table (3 Active, 5 ShuttingDown, 6 Dead), null when absent.</summary>
+    public async Task<int?> MembershipStatusAsync(SiloProcess silo)
     {
         await using var connection = new Npgsql.NpgsqlConnection(_postgres.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM \"{Schema}\".shards WHERE state = 'leased' AND owner = @node", connection);
-        command.Parameters.AddWithValue("node", nodeId);
-        return (int)(long)(await command.ExecuteScalarAsync())!;
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"SELECT status FROM \"{Schema}\".orleansmembershiptable WHERE port = @port ORDER BY generation DESC LIMIT 1", connection);
+        command.Parameters.AddWithValue("port", silo.SiloPort);
+        return await command.ExecuteScalarAsync() is int status ? status : null;
     }
 
-    /// <summary>Waits until <paramref name="nodeId"/> holds a lease; how many it holds then (0 on timeout).</summary>
-    public async Task<int> WaitForLeaseAsync(string nodeId, TimeSpan timeout)
+    /// <summary>Waits until Orleans' membership declares the silo dead; how long that took.</summary>
+    public async Task<TimeSpan> WaitDeclaredDeadAsync(SiloProcess silo, TimeSpan timeout)
     {
-        var held = 0;
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); held == 0 && wait.Elapsed < timeout; await Task.Delay(20))
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await MembershipStatusAsync(silo) != 6)
         {
-            held = await CountLeasesAsync(nodeId);
+            Assert.True(clock.Elapsed < timeout, $"{silo.NodeId} not declared dead within {timeout.TotalSeconds} s");
+            await Task.Delay(50);
         }
 
-        return held;
+        return clock.Elapsed;
     }
 
     /// <summary>The silo's <c>/metrics</c> text, fetched without a token as a scraper would.</summary>
@@ -238,13 +260,14 @@ public sealed record ClusterSettings
 {
     public int WorkersPerSilo { get; init; } = 1;
 
-    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>A pause before each shard (test device), so that faults land mid-job on small jobs.</summary>
+    public TimeSpan ShardDelay { get; init; }
 
     public int MaxAttempts { get; init; } = 3;
 
     public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
 
-    /// <summary>After SIGTERM released the leases: serve this long with /readyz 503 (OrleansFlow:DrainDelaySeconds).</summary>
+    /// <summary>After SIGTERM handed back the shards: serve this long with /readyz 503 (OrleansFlow:DrainDelaySeconds).</summary>
     public TimeSpan? DrainDelay { get; init; }
 
     /// <summary>"SEED/INDEX": that shard of every job with that seed always throws.</summary>

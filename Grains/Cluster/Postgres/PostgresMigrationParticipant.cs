@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans;
 using Orleans.Runtime;
 
 namespace OrleansFlow.Cluster.Postgres;

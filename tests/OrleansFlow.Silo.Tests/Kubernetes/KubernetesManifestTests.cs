@@ -153,7 +153,8 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     [Fact]
     public async Task Probes_AndScrapePath_AreRoutesTheSiloMaps()
     {
-        await using var app = SiloHost.Build(["--OrleansFlow:Token=manifest-test", "--urls=http://127.0.0.1:0"]);
+        // Free Orleans ports: another silo on this machine may hold the defaults.
+        await using var app = SiloHost.Build(["--OrleansFlow:Token=manifest-test", "--urls=http://127.0.0.1:0", $"--OrleansFlow:SiloPort={FreePort()}", $"--OrleansFlow:GatewayPort={FreePort()}"]);
         var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
         var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
@@ -204,6 +205,11 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         Assert.Contains("grafana-dashboard.json", (List<object>)generator["files"]);
     }
 
+    /// <remarks>
+    /// The shard ledger is now each scheduler grain's state; the job catalog (migration 004) keeps each
+    /// unfinished job's outstanding shards for KEDA: <c>SELECT coalesce(sum(outstanding_shards), 0) FROM
+    /// orleansflow.jobs WHERE finished_at IS NULL</c>. The schema is the Postgres connection string's search path.
+    /// </remarks>
     [Fact]
     public async Task KedaQuery_OnTheRealSchema_CountsTheOutstandingShardsOfASubmittedJob()
     {
@@ -211,26 +217,27 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         Assert.Equal("postgresql", trigger["type"]);
         var query = (string)((Dictionary<object, object>)trigger["metadata"])["query"];
         var schema = SchemaOf().Match(query).Groups["schema"].Value;
-        var configured = K8s.OfKind("ConfigMap").Select(c => c.Get("data") as Dictionary<object, object>)
-            .Select(d => d?.GetValueOrDefault(Prefix + nameof(SiloOptions.Schema)) as string).Where(s => s is not null).Distinct().ToList();
-        Assert.Equal([schema], configured);
-        Assert.Equal(new SiloOptions().Schema, schema);
+        Assert.Equal(OrleansPostgres.DefaultSchema, schema);
 
         var testSchema = postgres.Server.NewSchemaName("keda");
-        await using var store = new PostgresClusterStore(new PostgresClusterStoreOptions { ConnectionString = postgres.Server.ConnectionString, Schema = testSchema });
-        await store.MigrateAsync(default);
+        var connection = OrleansPostgres.ConnectionString(postgres.Server.ConnectionString, testSchema);
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(connection))
+        {
+            await new PostgresMigrator(dataSource, testSchema).MigrateAsync(default);
+        }
+
+        await using var catalog = PostgresJobCatalog.Create(connection);
         var spec = JobSpecs.Fid(samples: 1_000, shardSize: 100);
-        await store.SubmitAsync(new JobSubmission(JobId.New(), spec, new SamplerKey("gmm-demo", new Resolution(3, 8, 8)), null), default);
-        var onTestSchema = query.Replace($"{schema}.shards", $"\"{testSchema}\".shards", StringComparison.Ordinal);
+        var job = JobId.New();
+        await catalog.AddAsync(new JobSubmission(job, spec, null), default);
+        var onTestSchema = query.Replace($"{schema}.jobs", $"\"{testSchema}\".jobs", StringComparison.Ordinal);
         Assert.NotEqual(query, onTestSchema);
 
         Assert.Equal(spec.ShardCount, await ScalarAsync(onTestSchema));
-        var lease = (await store.ClaimShardAsync("keda-test", [], TimeSpan.FromMinutes(1), default))!;
-        Assert.Equal(spec.ShardCount, await ScalarAsync(onTestSchema));
-        Assert.True(await store.CompleteShardAsync(lease, default));
+        await catalog.ReportAsync(job, spec.ShardCount - 1, finished: false, default);
         Assert.Equal(spec.ShardCount - 1, await ScalarAsync(onTestSchema));
-        var counts = await store.CountShardsAsync(default);
-        Assert.Equal(spec.ShardCount - 1, counts.Pending + counts.Leased);
+        await catalog.ReportAsync(job, 0, finished: true, default);
+        Assert.Equal(0, await ScalarAsync(onTestSchema));
         Assert.Equal("orleansflow-postgres", ((Dictionary<object, object>)trigger["authenticationRef"])["name"]);
         Assert.Equal("orleansflow-silo", K8s.Single("base", "ScaledObject").Text("spec.scaleTargetRef.name"));
     }
@@ -313,6 +320,13 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static IEnumerable<Manifest> Containers(Manifest document) =>
         new[] { "spec.template.spec.containers", "spec.template.spec.initContainers", "spec.jobTemplate.spec.template.spec.containers" }
             .SelectMany(document.List).OfType<Dictionary<object, object>>().Select(c => new Manifest(document.File, c));
@@ -341,6 +355,6 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     [GeneratedRegex(@"\borleansflow_[a-z0-9_]+")]
     private static partial Regex MetricName();
 
-    [GeneratedRegex(@"FROM\s+(?<schema>[a-z_][a-z0-9_]*)\.shards\b")]
+    [GeneratedRegex(@"FROM\s+(?<schema>[a-z_][a-z0-9_]*)\.jobs\b")]
     private static partial Regex SchemaOf();
 }

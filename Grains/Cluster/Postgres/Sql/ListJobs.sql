@@ -1,4 +1,1 @@
-SELECT id, spec::text, state, shard_count, shards_done, samples_done, created_at, finished_at, error, summary::text
-FROM job_progress
-ORDER BY seq DESC
-LIMIT @limit;
+SELECT id FROM jobs ORDER BY seq DESC LIMIT @limit;

@@ -1,0 +1,43 @@
+using OrleansFlow.Jobs;
+
+namespace OrleansFlow.Cluster;
+
+/// <summary>How a silo's grains schedule and run shards.</summary>
+public sealed record OrleansFlowOptions
+{
+    /// <summary>Shards a silo runs at once; a scheduler dispatches at most this many to each silo.</summary>
+    public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Dispatches of one shard before its job fails (a poison shard).</summary>
+    public int MaxAttempts { get; init; } = JobSubmission.DefaultMaxAttempts;
+
+    /// <summary>A sampler grain unused this long is deactivated (Orleans' collection age for its class).</summary>
+    public TimeSpan SamplerIdle { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Loaded models a silo keeps at most; least recently used idle sampler grains are evicted beyond it.</summary>
+    public long SamplerMemoryBudgetBytes { get; init; } = 8L << 30;
+
+    /// <summary>How often a running scheduler looks again at membership when nothing else happened.</summary>
+    public TimeSpan SchedulerTick { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Period of each unfinished job's reminder, the backstop that re-activates a scheduler whose silo
+    /// died when no membership change reached a survivor (Orleans' minimum is 1 minute).
+    /// </summary>
+    public TimeSpan ResumeReminderPeriod { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Whether schedulers register that reminder. Off on a lone silo (embedded mode): no other silo
+    /// could resume its jobs, and registering costs a reminder-table round trip per job.
+    /// </summary>
+    public bool UseResumeReminder { get; init; } = true;
+
+    /// <summary>Test device: a shard for which this returns an exception throws it instead of running. Null in production.</summary>
+    public Func<ShardWork, Exception?>? InjectedFault { get; init; }
+
+    /// <summary>Test device: a pause before each shard runs, so that fault tests can act mid-job on small jobs. Zero in production.</summary>
+    public TimeSpan ShardDelay { get; init; }
+
+    /// <summary>The grain storage provider of scheduler ledgers: PostgreSQL in a cluster, memory in embedded mode.</summary>
+    public const string StorageName = Postgres.OrleansPostgres.StorageName;
+}

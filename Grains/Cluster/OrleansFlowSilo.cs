@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+
+namespace OrleansFlow.Cluster;
+
+/// <summary>
+/// What every OrleansFlow silo adds to Orleans — the embedded one, a cluster's, a test cluster's:
+/// the grains' services, the sampler placement, the idle
+/// age of sampler grains and the job resumer. Clustering, grain storage named
+/// <see cref="OrleansFlowOptions.StorageName"/> and reminders are the host's choice.
+/// </summary>
+public static class OrleansFlowSilo
+{
+    /// <summary>
+    /// Registers the services; <see cref="IJobCatalog"/>, <see cref="IJobStorage"/>, <see cref="IModelLoader"/>
+    /// and <see cref="IShardProgress"/> may be registered before this call to replace the defaults
+    /// (in-memory catalog, which needs a shared <see cref="IJobStorage"/> registered by the host).
+    /// </summary>
+    public static ISiloBuilder AddOrleansFlow(this ISiloBuilder silo, OrleansFlowOptions options)
+    {
+        var services = silo.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IJobCatalog, InMemoryJobCatalog>();
+        services.TryAddSingleton<IModelLoader, CatalogModelLoader>();
+        services.TryAddSingleton<IShardProgress, NoShardProgress>();
+        services.AddSingleton(new ShardSlots(options.Workers));
+        services.AddSingleton<WarmSamplers>();
+        services.AddSingleton<JobResumer>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobResumer>());
+        services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
+        services.Configure<GrainCollectionOptions>(collection =>
+            collection.ClassSpecificCollectionAge[typeof(SamplerGrain).FullName!] = options.SamplerIdle);
+        return silo;
+    }
+}

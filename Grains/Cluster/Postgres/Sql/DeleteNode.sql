@@ -1,1 +1,0 @@
-DELETE FROM nodes WHERE node_id = @node;

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using Orleans.TestingHost;
+using OrleansFlow.Jobs;
+using OrleansFlow.Sampling;
+using OrleansFlow.Silo.Embedded;
+using OrleansFlow.Testing;
+using Xunit.Abstractions;
+
+namespace OrleansFlow.Cluster.Tests.Grains;
+
+/// <summary>The grains on Orleans' in-process 3-silo TestCluster.</summary>
+public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
+    private readonly TemporaryDirectory _scratch = new();
+
+    [Fact]
+    public async Task SamplerGrains_TwoJobsOnThreeSilos_EachSiloLoadsTheModelOnce()
+    {
+        var cluster = await DeployAsync(shardDelay: TimeSpan.Zero);
+        try
+        {
+            var first = await RunAsync(cluster, Spec(seed: 1));
+            var loadsAfterFirst = TestSilos.Loads.ToDictionary();
+            var second = await RunAsync(cluster, Spec(seed: 2));
+
+            output.WriteLine($"loads per silo after job 1: {string.Join(", ", loadsAfterFirst.Values)}; after job 2: {string.Join(", ", TestSilos.Loads.Values)}");
+            Assert.Equal((JobState.Succeeded, JobState.Succeeded), (first.State, second.State));
+            Assert.Equal(3, TestSilos.Loads.Count);
+            Assert.All(TestSilos.Loads.Values, loads => Assert.Equal(1, loads));
+        }
+        finally
+        {
+            await StopAsync(cluster);
+        }
+    }
+
+    [Fact]
+    public async Task KillSchedulerSilo_MidJob_CompletesWithEveryShardOnceAndTheStatisticsOfEmbedded()
+    {
+        var spec = Spec(seed: 7);
+        var embedded = _scratch.Combine("embedded");
+        await EmbeddedRunner.RunAsync(spec, embedded, new RunOptions { Workers = 2 }, progress: null, CancellationToken.None);
+        var cluster = await DeployAsync(shardDelay: TimeSpan.FromMilliseconds(300));
+        try
+        {
+            var (job, silo) = await SubmitOffPrimaryAsync(cluster, spec);
+            var scheduler = cluster.Client.GetGrain<IJobSchedulerGrain>(job);
+            await WaitAsync(async () => (await scheduler.GetAsync())!.ShardsDone >= 3, "3 shards done");
+            var before = (await scheduler.GetAsync())!;
+            var clock = Stopwatch.StartNew();
+            await cluster.KillSiloAsync(silo);
+
+            var record = await WaitForEndAsync(cluster, job);
+            output.WriteLine($"killed the scheduler's silo with {before.ShardsDone}/{before.ShardCount} shards done; job ended {record.State} {clock.Elapsed.TotalSeconds:F1} s later");
+            Assert.Equal(JobState.Succeeded, record.State);
+            Assert.Equal((spec.ShardCount, (long)spec.Samples), (record.ShardsDone, record.SamplesDone));
+            Assert.Equal(spec.Samples, record.Summary!.Samples);
+            Assert.Equal(
+                await File.ReadAllBytesAsync(Path.Combine(embedded, "stats.npz")),
+                await File.ReadAllBytesAsync(Path.Combine(TestSilos.BlobRoot, "jobs", job, "stats.npz")));
+        }
+        finally
+        {
+            await StopAsync(cluster);
+        }
+    }
+
+    public void Dispose() => _scratch.Dispose();
+
+    /// <summary>30 shards of 200 samples on gmm-demo: small, but each silo runs several.</summary>
+    private static JobSpec Spec(long seed) => new()
+    {
+        Kind = JobKind.Fid,
+        Model = "gmm-demo",
+        Sampler = SamplerSpec.Heun(4),
+        Samples = 6000,
+        ShardSize = 200,
+        BatchSize = 100,
+        Seed = seed,
+    };
+
+    private async Task<TestCluster> DeployAsync(TimeSpan shardDelay)
+    {
+        TestSilos.BlobRoot = _scratch.Combine("blobs");
+        TestSilos.Catalog = new InMemoryJobCatalog();
+        TestSilos.ShardDelay = shardDelay;
+        TestSilos.Loads.Clear();
+        var builder = new TestClusterBuilder(3);
+        builder.AddSiloBuilderConfigurator<TestSiloConfigurator>();
+        var cluster = builder.Build();
+        var clock = Stopwatch.StartNew();
+        await cluster.DeployAsync();
+        output.WriteLine($"3-silo test cluster deployed in {clock.Elapsed.TotalSeconds:F1} s");
+        return cluster;
+    }
+
+    private static async Task StopAsync(TestCluster cluster)
+    {
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+    }
+
+    private static async Task<JobRecord> RunAsync(TestCluster cluster, JobSpec spec)
+    {
+        var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(spec, idempotencyKey: null);
+        Assert.Null(submitted.Error);
+        return await WaitForEndAsync(cluster, submitted.Job!.Job);
+    }
+
+    /// <summary>
+    /// Submits until the job's scheduler lands on a secondary silo: the test cluster's membership table
+    /// lives on the primary, so killing the primary would kill the cluster, not a silo.
+    /// </summary>
+    private static async Task<(string Job, SiloHandle Silo)> SubmitOffPrimaryAsync(TestCluster cluster, JobSpec spec)
+    {
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(spec, idempotencyKey: null);
+            var scheduler = cluster.Client.GetGrain<IJobSchedulerGrain>(submitted.Job!.Job);
+            var address = await management.GetActivationAddress(scheduler);
+            var silo = cluster.SecondarySilos.FirstOrDefault(s => s.SiloAddress.Equals(address));
+            if (silo is not null)
+            {
+                return (submitted.Job.Job, silo);
+            }
+
+            await scheduler.CancelAsync();
+        }
+
+        throw new InvalidOperationException("no scheduler landed on a secondary silo in 20 submissions");
+    }
+
+    /// <summary>Polls the scheduler; calls that fail while its silo is being declared dead are retried.</summary>
+    private static async Task<JobRecord> WaitForEndAsync(TestCluster cluster, string job)
+    {
+        JobRecord? record = null;
+        await WaitAsync(
+            async () =>
+            {
+                try
+                {
+                    record = await cluster.Client.GetGrain<IJobSchedulerGrain>(job).GetAsync();
+                    return record is { IsFinished: true };
+                }
+                catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+                {
+                    return false;
+                }
+            },
+            $"job {job} to end");
+        return record!;
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > JobTimeout)
+            {
+                throw new TimeoutException($"waited {JobTimeout.TotalSeconds} s for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using OrleansFlow.Testing;
+
+namespace OrleansFlow.Silo.Tests;
+
+/// <summary>A silo started with bad configuration prints one line naming the setting, exits non-zero and writes nothing.</summary>
+[Collection(SiloCollection.Name)]
+public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposable
+{
+    private readonly TemporaryDirectory _scratch = new();
+
+    [Fact]
+    public async Task MissingToken_OneLineNamingTokenExitNonZero()
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Postgres"] = postgres.Server.ConnectionString });
+        AssertOneLine(exit, error, "OrleansFlow:Token");
+    }
+
+    [Fact]
+    public async Task MalformedConnectionString_OneLineNamingPostgresExitNonZero()
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", ["OrleansFlow__Postgres"] = "Host=127.0.0.1;NoSuchKeyword=1" });
+        AssertOneLine(exit, error, "OrleansFlow:Postgres");
+    }
+
+    [Fact]
+    public async Task PostgresUnreachable_OneLineNamingPostgresExitNonZero()
+    {
+        var (exit, error) = await RunSiloAsync(new()
+        {
+            ["OrleansFlow__Token"] = "t",
+            ["OrleansFlow__Postgres"] = $"Host=127.0.0.1;Port={FreePort()};Username=postgres;Database=postgres;Timeout=3",
+        });
+        AssertOneLine(exit, error, "OrleansFlow:Postgres");
+    }
+
+    [Fact]
+    public async Task SiloPortInUse_OneLineNamingSiloPortExitNonZero()
+    {
+        using var busy = new TcpListener(IPAddress.Any, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", ["OrleansFlow__SiloPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        AssertOneLine(exit, error, "OrleansFlow:SiloPort");
+    }
+
+    public void Dispose() => _scratch.Dispose();
+
+    private void AssertOneLine(int exit, string error, string setting)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEqual(0, exit);
+        Assert.True(lines.Length == 1, error);
+        Assert.Contains(setting, lines[0], StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_scratch.Combine("store")));
+    }
+
+    private async Task<(int Exit, string Error)> RunSiloAsync(Dictionary<string, string> settings)
+    {
+        Directory.CreateDirectory(_scratch.Combine("store"));
+        var start = new ProcessStartInfo("dotnet", [SiloProcess.SiloAssembly()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["OrleansFlow__Store"] = _scratch.Combine("store");
+        start.Environment["OrleansFlow__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OrleansFlow__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
