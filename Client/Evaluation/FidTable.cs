@@ -123,10 +123,11 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
     /// <summary>
     /// The claims of the seed papers, read off the rows. A row "reaches" another when both its trajectory
-    /// error and its mean FID are at most the other's. For each FlowTurbo row: the Heun row with the most
-    /// steps it reaches and the time it saves against it (FlowTurbo's "same quality in less time"), and
-    /// the pseudo-corrector-only row of the same predictor NFE (the refiner's contribution, FlowTurbo's
-    /// ablation). Then the goal against Heun 8, and the one-step rows against the best multi-step row.
+    /// error and its mean FID are at most the other's. For each FlowTurbo row with refiner steps: the Heun
+    /// row with the most steps it reaches and the time it saves against it (FlowTurbo's "same quality in
+    /// less time"); the pseudo-corrector-only row of the same predictor NFE (the refiner's contribution
+    /// and cost, FlowTurbo's ablation); the Heun and pseudo-corrector-only rows closest to it in time.
+    /// Then the goal against Heun 8, and the one-step rows against the best multi-step row.
     /// </summary>
     public static IEnumerable<string> Findings(IReadOnlyList<FidTableResult> rows)
     {
@@ -142,7 +143,12 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             var pseudo = turbo.FirstOrDefault(p => p.RefinerNfe == 0 && p.PredictorNfe == t.PredictorNfe);
             if (pseudo is not null)
             {
-                parts.Add(Format($"the refiner steps vs {pseudo.Row.Name} (same predictor NFE): traj {t.TrajectoryRms / pseudo.TrajectoryRms:F2}×, FID {t.Fid.Mean - pseudo.Fid.Mean:+0.000;-0.000}, time {t.MsPerSample / pseudo.MsPerSample:F2}×"));
+                parts.Add(Format($"vs {pseudo.Row.Name} (same predictor NFE) the {t.RefinerNfe} refiner calls give traj {t.TrajectoryRms / pseudo.TrajectoryRms:F2}×, FID {t.Fid.Mean - pseudo.Fid.Mean:+0.000;-0.000} and cost {t.MsPerSample - pseudo.MsPerSample:+0.000;-0.000} ms/sample"));
+            }
+
+            foreach (var near in new[] { heun, turbo.Where(p => p.RefinerNfe == 0).ToList() }.Select(group => ClosestInTime(group, t)).OfType<FidTableResult>())
+            {
+                parts.Add(Format($"at matched time vs {near.Row.Name} ({near.MsPerSample:F3} ms): traj {t.TrajectoryRms / near.TrajectoryRms:F2}×, FID {t.Fid.Mean - near.Fid.Mean:+0.000;-0.000}"));
             }
 
             yield return string.Join("; ", parts) + ".";
@@ -165,6 +171,9 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             }
         }
     }
+
+    private static FidTableResult? ClosestInTime(IEnumerable<FidTableResult> rows, FidTableResult row) =>
+        rows.Where(r => r != row).OrderBy(r => Math.Abs(r.MsPerSample - row.MsPerSample)).FirstOrDefault();
 
     private static bool Reaches(FidTableResult row, FidTableResult other) => row.TrajectoryRms <= other.TrajectoryRms && row.Fid.Mean <= other.Fid.Mean;
 

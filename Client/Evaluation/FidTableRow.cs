@@ -18,7 +18,6 @@ internal sealed record FidTableRow(string Name, string Package, string Sampler)
     public static IReadOnlyList<FidTableRow> Digits { get; } =
     [
         new("Euler 8", "digits-rf", "euler:steps=8"),
-        new("Euler 16", "digits-rf", "euler:steps=16"),
         new("Heun 3", "digits-rf", "heun:steps=3"),
         new("Heun 4", "digits-rf", "heun:steps=4"),
         new("Heun 6", "digits-rf", "heun:steps=6"),
