@@ -180,7 +180,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     private static string Saving(FidTableResult fast, FidTableResult slow) => Format($"{1 - (fast.MsPerSample / slow.MsPerSample):P0}");
 
     public static string Slug(string name) =>
-        string.Concat(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
+        string.Join('-', string.Concat(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : ' ')).Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
     private JobSpec Spec(FidTableRow row, long seed) => new JobSpec
     {
