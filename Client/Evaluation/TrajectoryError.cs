@@ -14,7 +14,7 @@ namespace OrleansFlow.Client.Evaluation;
 /// </summary>
 internal sealed class TrajectoryError(SamplerDirectory samplers, string referenceModel, int samples)
 {
-    /// <summary>Heun 64 is 10× closer to Heun 32 than Heun 8 is to it on digits-rf (tools/train_digits_refiner.py), so it stands in for the exact ODE solution.</summary>
+    /// <summary>Stands in for the exact ODE solution: on digits-rf Heun's error against it falls 2.7× from 8 to 16 steps (README), so its own is far below every row's.</summary>
     public static SamplerSpec Converged { get; } = SamplerSpec.Parse("heun:steps=64");
 
     private float[]? _reference;
