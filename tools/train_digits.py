@@ -1,14 +1,20 @@
 #!/usr/bin/python3
-"""Stage 1 of the digits pipeline: FID-digits features, the 1-rectified flow and its FlowTurbo refiner.
+"""Stage 1 of the digits pipeline: FID-digits features and the 1-rectified flow.
 
-    /usr/bin/python3 tools/train_digits.py            # about 5 minutes on 2 CPU cores
+    /usr/bin/python3 tools/train_digits.py                   # about 5 minutes on 2 CPU cores
+    /usr/bin/python3 tools/train_digits.py --features-only   # seconds: re-export FID-digits from the committed classifier.pt
+
+The FlowTurbo refiner of models/digits-rf is trained on the predictor's own grid afterwards, by
+tools/train_digits_refiner.py.
 
 Data: scikit-learn's 8x8 digits (1,797 images, shipped inside the package), scaled to [-1, 1].
 Deterministic: fixed seeds, one intra-op thread.
 
 Writes
   models/digits-fid/features.pt     TorchScript, forward(x[N,1,8,8] in [-1,1]) -> f[N,64]: the
-                                    penultimate layer of a small CNN classifier ("FID-digits"); its
+                                    last convolution of a small CNN classifier, averaged over its
+                                    4x4 positions ("FID-digits"; the tanh penultimate layer is
+                                    saturated, see digits_common.FeatureModule); its
                                     extra file orleansflow_features.json says {"input": "native"}:
                                     OrleansFlow feeds it the samples at 8x8 after the uint8 rule
                                     (u/255*2-1), no resize (Grains/Torch/TorchFeatureExtractor.cs)
@@ -18,12 +24,13 @@ Writes
                                     real digits after the same uint8 rule
   models/digits-rf/                 package: predictor.pt (class-conditional U-Net, velocity,
                                     label 10 = null, trained with 10% label dropout for CFG),
-                                    refiner.pt (FlowTurbo refiner), model.json (features:
-                                    ../digits-fid/features.pt)
+                                    model.json (refiner.pt, written by train_digits_refiner.py;
+                                    features: ../digits-fid/features.pt)
 """
 
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -31,11 +38,10 @@ import torch
 from torch.nn import functional as F
 
 from digits_common import (FEATURES_EXTRA, FID_DIR, MODELS, NULL, Classifier, Ema, FeatureModule, LogitsModule,
-                           FEATURES_FILE, Refiner, VelocityUNet, fid_from_features, fid_preprocess, load_digits,
+                           FEATURES_FILE, VelocityUNet, fid_from_features, fid_preprocess, load_digits,
                            rectified_flow_loss, save_script, write_manifest, euler_sample)
 
 RF_STEPS, RF_BATCH = 2000, 128
-REFINER_STEPS, REFINER_BATCH = 800, 128
 LABEL_DROPOUT = 0.1
 PACKAGE = os.path.join(MODELS, "digits-rf")
 
@@ -92,34 +98,26 @@ def train_rf(x, y):
     return ema.model
 
 
-def train_refiner(teacher, x, y):
-    """FlowTurbo transport.py: x_t from the data interpolation, v_t = teacher(x_t, t), one dt ~ U(0, 0.12)
-    per batch, x_{t+dt} = x_t + dt v_t, and R(x_{t+dt}, t+dt, v_t) + v_t regresses teacher(x_{t+dt}, t+dt);
-    labels dropped to the null class with probability 0.1 for both networks."""
-    g = torch.Generator().manual_seed(3)
-    refiner = Refiner()
-    opt = torch.optim.Adam(refiner.parameters(), lr=2e-3)
-    start = time.time()
-    for step in range(REFINER_STEPS):
-        idx = torch.randint(0, len(x), (REFINER_BATCH,), generator=g)
-        x1, labels = x[idx], y[idx].clone()
-        labels[torch.rand(REFINER_BATCH, generator=g) < LABEL_DROPOUT] = NULL
-        x0 = torch.randn(x1.shape, generator=g)
-        t = torch.rand(REFINER_BATCH, generator=g)
-        dt = torch.rand(1, generator=g).item() * 0.12
-        xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * x1
-        with torch.no_grad():
-            v_t = teacher(xt, t, labels)
-            x_next = xt + dt * v_t
-            target = teacher(x_next, t + dt, labels)
-        loss = (refiner(x_next, t + dt, v_t, labels) + v_t - target).pow(2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 200 == 0 or step == REFINER_STEPS - 1:
-            base = (v_t - target).pow(2).mean().item()
-            print(f"refiner step {step}: loss {loss.item():.5f} (without refiner {base:.5f}) ({time.time() - start:.0f} s)")
-    return refiner.eval()
+def write_fid_files(classifier, accuracy, x):
+    """features.pt (pooled last convolution), classifier.pt (logits) and reference.npz over all real digits."""
+    save_script(FeatureModule(classifier), os.path.join(FID_DIR, "features.pt"), {FEATURES_EXTRA: {"input": "native"}})
+    save_script(LogitsModule(classifier), os.path.join(FID_DIR, "classifier.pt"), {FEATURES_EXTRA: {"input": "native"}})
+    with torch.no_grad():
+        real = classifier.pooled(fid_preprocess(x)).double().numpy()
+    mu, sigma = real.mean(0), np.cov(real, rowvar=False)
+    np.savez(os.path.join(FID_DIR, "reference.npz"), mu=mu, sigma=sigma)
+    with open(os.path.join(FID_DIR, "README.json"), "w") as f:
+        json.dump({
+            "features": "features.pt: last convolution (64 channels, ReLU) of a CNN digits classifier, averaged over its 4x4 positions",
+            "classifier": "classifier.pt: the same network's logits (10)",
+            "classifier_heldout_accuracy": round(accuracy, 4),
+            "reference": "reference.npz: mu, sigma (ddof=1) over all 1797 sklearn digits",
+            "preprocessing": "x in [-1,1] (digits: pixel/8-1) -> uint8 clamp(floor(127.5x+128),0,255) -> u/255*2-1, 1x8x8, no resize",
+            "made_by": "tools/train_digits.py",
+        }, f, indent=2)
+        f.write("\n")
+    print("wrote models/digits-fid/reference.npz")
+    return mu, sigma
 
 
 def main():
@@ -129,31 +127,22 @@ def main():
     os.makedirs(PACKAGE, exist_ok=True)
     x, y = load_digits()
 
+    if "--features-only" in sys.argv:
+        classifier = Classifier()
+        classifier.load_state_dict({k.removeprefix("classifier."): v for k, v in torch.jit.load(os.path.join(FID_DIR, "classifier.pt")).state_dict().items()})
+        with open(os.path.join(FID_DIR, "README.json")) as f:
+            accuracy = json.load(f)["classifier_heldout_accuracy"]
+        write_fid_files(classifier.eval(), accuracy, x)
+        return
+
     classifier, accuracy = train_classifier(x, y)
-    save_script(FeatureModule(classifier), os.path.join(FID_DIR, "features.pt"), {FEATURES_EXTRA: {"input": "native"}})
-    save_script(LogitsModule(classifier), os.path.join(FID_DIR, "classifier.pt"), {FEATURES_EXTRA: {"input": "native"}})
-    with torch.no_grad():
-        real = classifier.features(fid_preprocess(x)).double().numpy()
-    mu, sigma = real.mean(0), np.cov(real, rowvar=False)
-    np.savez(os.path.join(FID_DIR, "reference.npz"), mu=mu, sigma=sigma)
-    with open(os.path.join(FID_DIR, "README.json"), "w") as f:
-        json.dump({
-            "features": "features.pt: penultimate layer (64, tanh) of a CNN digits classifier",
-            "classifier_heldout_accuracy": round(accuracy, 4),
-            "reference": "reference.npz: mu, sigma (ddof=1) over all 1797 sklearn digits",
-            "preprocessing": "x in [-1,1] (digits: pixel/8-1) -> uint8 clamp(floor(127.5x+128),0,255) -> u/255*2-1, 1x8x8, no resize",
-            "made_by": "tools/train_digits.py",
-        }, f, indent=2)
-        f.write("\n")
-    print("wrote models/digits-fid/reference.npz")
+    mu, sigma = write_fid_files(classifier, accuracy, x)
 
     rf = train_rf(x, y)
-    refiner = train_refiner(rf, x, y)
     save_script(rf, os.path.join(PACKAGE, "predictor.pt"))
-    save_script(refiner, os.path.join(PACKAGE, "refiner.pt"))
     write_manifest(PACKAGE, "digits-rf", {"predictor": "predictor.pt", "refiner": "refiner.pt", "features": FEATURES_FILE},
-                   "Class-conditional 1-rectified flow on sklearn digits (1x8x8 in [-1,1]) with a FlowTurbo refiner; "
-                   "made by tools/train_digits.py")
+                   "Class-conditional 1-rectified flow on sklearn digits (1x8x8 in [-1,1]); made by tools/train_digits.py, with a FlowTurbo "
+                   "refiner made by tools/train_digits_refiner.py")
 
     # A quick check in Python (the C# table is the real measurement): Euler 32 steps, 1,797 samples.
     g = torch.Generator().manual_seed(4)
@@ -161,7 +150,7 @@ def main():
     x0 = torch.randn((len(x), 1, 8, 8), generator=g)
     samples = euler_sample(rf, x0, labels, 32)
     with torch.no_grad():
-        f = classifier.features(fid_preprocess(samples)).double().numpy()
+        f = classifier.pooled(fid_preprocess(samples)).double().numpy()
         hit = (classifier(fid_preprocess(samples)).argmax(1) == labels).float().mean().item()
     print(f"check: euler 32 steps, FID-digits {fid_from_features(f, mu, sigma):.3f}, classifier agrees with the label on {hit:.3f}")
 

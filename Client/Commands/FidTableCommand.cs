@@ -17,12 +17,13 @@ internal static class FidTableCommand
         var workers = new Option<int>("--workers") { Description = "Shards run at once", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (per call)", DefaultValueFactory = _ => 1 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale of every row (1 = conditional only)", DefaultValueFactory = _ => 1 };
-        var repeats = new Option<int>("--repeats") { Description = "Runs per row, interleaved; the fastest time is reported", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per row, one per seed (seed, seed+1, ...), interleaved: FID is their mean ± sd, the time the fastest", DefaultValueFactory = _ => 1 };
+        var trajectory = new Option<int>("--trajectory-samples") { Description = "Samples per row compared with heun:steps=64 of the same noises (trajectory error)", DefaultValueFactory = _ => 1000 };
         var rows = new Option<string?>("--rows") { Description = "Only the rows whose name contains one of these comma-separated words (e.g. heun,turbo)" };
         var outDirectory = new Option<string>("--out") { Description = "Output directory: one FID job per row, and table.json", DefaultValueFactory = _ => Path.Combine("out", "fid-table") };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar" };
-        var command = new Command("fid-table", "FID-digits, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
-        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, rows, outDirectory, quiet })
+        var command = new Command("fid-table", "FID-digits ± seed spread, trajectory error, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
+        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, quiet })
         {
             command.Options.Add(option);
         }
@@ -35,7 +36,7 @@ internal static class FidTableCommand
                 var options = new FidTableOptions(
                     result.GetValue(models)!, Positive("samples", result.GetValue(samples)), result.GetValue(seed), Positive("batch-size", result.GetValue(batch)),
                     Positive("workers", result.GetValue(workers)), Positive("threads", result.GetValue(threads)), result.GetValue(guidance),
-                    Positive("repeats", result.GetValue(repeats)), result.GetValue(outDirectory)!, selected);
+                    Positive("repeats", result.GetValue(repeats)), Positive("trajectory-samples", result.GetValue(trajectory)), result.GetValue(outDirectory)!, selected);
                 using var progress = result.GetValue(quiet) ? null : new ConsoleProgressBar(error);
                 var report = await new FidTable(options, output).RunAsync(progress, ct);
                 progress?.Complete();

@@ -1,5 +1,5 @@
 using System.Globalization;
-using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
 using OrleansFlow.Client.Benchmarks;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
@@ -9,19 +9,27 @@ using OrleansFlow.Torch;
 namespace OrleansFlow.Client.Evaluation;
 
 /// <param name="Models">The directory holding the packages and <c>digits-fid/</c> (features, reference).</param>
-/// <param name="Repeats">Runs of every row, interleaved; the fastest time is reported (FID is identical each time).</param>
+/// <param name="Repeats">Runs of every row, one per seed (Seed, Seed + 1, …), interleaved; FID is their mean ± spread, the time the fastest.</param>
+/// <param name="TrajectorySamples">Samples of each row compared with the converged solve (seed <paramref name="Seed"/>).</param>
 internal sealed record FidTableOptions(
-    string Models, int Samples, long Seed, int BatchSize, int Workers, int Threads, double Guidance, int Repeats, string Out, IReadOnlyList<FidTableRow> Rows)
+    string Models, int Samples, long Seed, int BatchSize, int Workers, int Threads, double Guidance, int Repeats, int TrajectorySamples, string Out,
+    IReadOnlyList<FidTableRow> Rows)
 {
     public string Reference => Path.Combine(Models, "digits-fid", "reference.npz");
 
     public string Features => Path.Combine(Models, "digits-fid", "features.pt");
+
+    /// <summary>The model whose converged ODE solve every row's trajectory error is measured against: the 1-rectified flow.</summary>
+    public string TrajectoryModel => Path.Combine(Models, "digits-rf");
+
+    public IReadOnlyList<long> Seeds => [.. Enumerable.Range(0, Repeats).Select(r => Seed + r)];
 }
 
 /// <summary>
-/// <c>orleansflow fid-table</c>: one FID job per row through <see cref="EmbeddedRunner"/> (the cluster's
-/// scheduler, workers and sampler actors in this process), all in one run on one set of warm sampler
-/// actors, so FID-digits, NFE and time per sample are comparable across rows.
+/// <c>orleansflow fid-table</c>: one FID job per row and seed through <see cref="EmbeddedRunner"/> (the
+/// cluster's scheduler, workers and sampler actors in this process), all in one run on one set of warm
+/// sampler actors, so FID-digits, NFE and time per sample are comparable across rows; then each row's
+/// trajectory error against a converged solve of the same noises (not timed).
 /// </summary>
 internal sealed class FidTable(FidTableOptions options, TextWriter output)
 {
@@ -33,7 +41,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         {
             if (!File.Exists(file))
             {
-                throw new SpecException("models", $"'{file}' does not exist: --models must hold digits-fid/ (made by tools/train_digits.py)");
+                throw new SpecException("models", $"'{file}' does not exist: --models must hold digits-fid/ (made by tools/train_digits_fid.py)");
             }
         }
 
@@ -45,53 +53,69 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         output.WriteLine(Format($"orleansflow fid-table: {machine.ProcessorCount} cores{load}, {machine.Os}, {machine.Runtime}"));
         if (machine.LoadAverage > machine.ProcessorCount)
         {
-            output.WriteLine("WARNING: more runnable processes than cores: wall times are unreliable; FID and NFE are deterministic and unaffected.");
+            output.WriteLine("WARNING: more runnable processes than cores: wall times are unreliable; FID, trajectory error and NFE are deterministic and unaffected.");
         }
 
-        output.WriteLine(Format($"FID-digits of {options.Samples:N0} samples per row (seed {options.Seed}, random labels, guidance {options.Guidance}), batches of {options.BatchSize},"));
-        output.WriteLine(Format($"{options.Workers} shard(s) at once, {options.Threads} libtorch thread(s) each; best of {options.Repeats} run(s)"));
+        var trajectorySamples = Math.Min(options.TrajectorySamples, options.Samples);
+        output.WriteLine(Format($"FID-digits of {options.Samples:N0} samples per row and seed (seeds {string.Join(", ", options.Seeds)}; random labels, guidance {options.Guidance}), batches of {options.BatchSize},"));
+        output.WriteLine(Format($"{options.Workers} shard(s) at once, {options.Threads} libtorch thread(s) each; time: the fastest of the {options.Repeats} run(s)"));
 
         var seconds = options.Rows.Select(_ => new List<double>()).ToArray();
+        var fids = options.Rows.Select(_ => new List<double>()).ToArray();
+        var paths = options.Rows.Select(_ => new List<string>()).ToArray();
         var summaries = new JobSummary[options.Rows.Count];
-        for (var repeat = 0; repeat < options.Repeats; repeat++)
+        foreach (var seed in options.Seeds)
         {
             for (var i = 0; i < options.Rows.Count; i++)
             {
                 var row = options.Rows[i];
-                var spec = Spec(row);
+                var spec = Spec(row, seed);
                 await cluster.WarmAsync(spec, cancellationToken);
-                var directory = Path.Combine(options.Out, Slug(row.Name));
+                var directory = Path.Combine(options.Out, Slug(row.Name), Format($"seed-{seed}"));
                 var summary = await cluster.RunAsync(spec, directory, new RunOptions { Force = true, Workers = options.Workers }, progress, cancellationToken);
                 seconds[i].Add(summary.Seconds);
+                fids[i].Add(summary.Fid!.Value);
+                paths[i].Add(Path.Combine(directory, "summary.json"));
                 summaries[i] = summary;
             }
         }
 
+        output.WriteLine(Format($"trajectory error: {trajectorySamples:N0} samples of each row (seed {options.Seed}) against {TrajectoryError.Converged} of digits-rf from the same noises and labels (not timed)"));
+        var trajectory = new TrajectoryError(new CatalogModelLoader(), options.TrajectoryModel, trajectorySamples);
+        var errors = options.Rows.Select(row => trajectory.Measure(Spec(row, options.Seed), cancellationToken)).ToList();
+
         var results = options.Rows.Select((row, i) => new FidTableResult(
             row,
-            summaries[i].Fid!.Value,
+            FidEstimate.Of(fids[i]),
+            errors[i],
             summaries[i].Nfe.Predictor,
             summaries[i].Nfe.Refiner,
             seconds[i].Min() * 1000 / options.Samples,
             seconds[i],
-            Path.Combine(options.Out, Slug(row.Name), "summary.json"))).ToList();
+            paths[i])).ToList();
         return new FidTableReport(
-            machine, options.Samples, options.Seed, options.BatchSize, options.Workers, options.Threads, options.Guidance, options.Repeats,
+            machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
+            Format($"{TrajectoryError.Converged} of {Path.GetFullPath(options.TrajectoryModel)}"),
             Path.GetFullPath(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, results);
     }
 
     public static void Print(FidTableReport report, TextWriter w)
     {
         w.WriteLine();
-        var table = new TextTable("row", "model", "sampler", "FID-digits", "NFE pred", "NFE ref", "ms/sample");
+        var heun8 = report.Rows.FirstOrDefault(r => r.Row.Sampler == FidTableRow.Baseline);
+        var table = new TextTable("row", "model", "sampler", "FID-digits ± sd", "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample");
         foreach (var r in report.Rows)
         {
-            table.Add(r.Row.Name, r.Row.Package, r.Row.Sampler, Format($"{r.Fid:F3}"), Format($"{r.PredictorNfe}"), Format($"{r.RefinerNfe}"), Format($"{r.MsPerSample:F3}"));
+            table.Add(
+                r.Row.Name, r.Row.Package, r.Row.Sampler, Format($"{r.Fid.Mean:F3} ± {r.Fid.Spread:F3}"), Format($"{r.TrajectoryRms:F4}"),
+                heun8 is null ? "-" : Format($"{r.TrajectoryRms / heun8.TrajectoryRms:F2}"),
+                Format($"{r.PredictorNfe}"), Format($"{r.RefinerNfe}"), Format($"{r.MsPerSample:F3}"));
         }
 
         table.WriteTo(w);
         w.WriteLine();
-        w.WriteLine("ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models.");
+        w.WriteLine(Format($"FID-digits: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of digits-rf."));
+        w.WriteLine("ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed.");
         foreach (var line in Findings(report.Rows))
         {
             w.WriteLine(line);
@@ -99,52 +123,73 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     }
 
     /// <summary>
-    /// The claims of the seed papers, read off the rows. For each FlowTurbo row: the Heun row with the
-    /// fewest steps that is at least as good (FlowTurbo's "same FID in less time") and the Heun row with
-    /// the most steps that it beats; Heun rows are ordered by NFE, not by the (noisy) time. Then the
-    /// one-step rows against the best FID of any multi-step row.
+    /// The claims of the seed papers, read off the rows. A row "reaches" another when both its trajectory
+    /// error and its mean FID are at most the other's. For each FlowTurbo row with refiner steps: the Heun
+    /// row with the most steps it reaches and the time it saves against it (FlowTurbo's "same quality in
+    /// less time"); the pseudo-corrector-only row of the same predictor NFE (the refiner's contribution
+    /// and cost, FlowTurbo's ablation); the Heun and pseudo-corrector-only rows closest to it in time.
+    /// Then the goal against Heun 8, and the one-step rows against the best multi-step row.
     /// </summary>
     public static IEnumerable<string> Findings(IReadOnlyList<FidTableResult> rows)
     {
         var heun = rows.Where(r => r.Row.IsHeun).OrderBy(r => r.PredictorNfe).ToList();
-        foreach (var turbo in rows.Where(r => r.Row.IsFlowTurbo))
+        var turbo = rows.Where(r => r.Row.IsFlowTurbo).ToList();
+        foreach (var t in turbo.Where(r => r.RefinerNfe > 0))
         {
-            var asGood = heun.FirstOrDefault(h => h.Fid <= turbo.Fid);
-            var beaten = heun.LastOrDefault(h => h.Fid > turbo.Fid);
-            var parts = new List<string> { Format($"{turbo.Row.Name}: FID {turbo.Fid:F3} in {turbo.MsPerSample:F3} ms/sample") };
-            if (beaten is not null)
+            var reached = heun.LastOrDefault(h => Reaches(t, h));
+            var parts = new List<string> { Format($"{t.Row.Name}: traj {t.TrajectoryRms:F4}, FID {t.Fid.Mean:F3} in {t.MsPerSample:F3} ms/sample") };
+            parts.Add(reached is null
+                ? "reaches no Heun row"
+                : Format($"reaches {reached.Row.Name} (traj {reached.TrajectoryRms:F4}, FID {reached.Fid.Mean:F3}) in {Saving(t, reached)} less time"));
+            var pseudo = turbo.FirstOrDefault(p => p.RefinerNfe == 0 && p.PredictorNfe == t.PredictorNfe);
+            if (pseudo is not null)
             {
-                parts.Add(Format($"better than {beaten.Row.Name} (FID {beaten.Fid:F3}, {beaten.MsPerSample:F3} ms: {Saving(turbo, beaten)} less time)"));
+                parts.Add(Format($"vs {pseudo.Row.Name} (same predictor NFE) the {t.RefinerNfe} refiner calls give traj {t.TrajectoryRms / pseudo.TrajectoryRms:F2}×, FID {t.Fid.Mean - pseudo.Fid.Mean:+0.000;-0.000} and cost {t.MsPerSample - pseudo.MsPerSample:+0.000;-0.000} ms/sample"));
             }
 
-            parts.Add(asGood is null
-                ? "better than every Heun row"
-                : Format($"not as good as {asGood.Row.Name} (FID {asGood.Fid:F3}, {asGood.MsPerSample:F3} ms: {Saving(turbo, asGood)} less time)"));
+            foreach (var near in new[] { heun, turbo.Where(p => p.RefinerNfe == 0).ToList() }.Select(group => ClosestInTime(group, t)).OfType<FidTableResult>())
+            {
+                parts.Add(Format($"at matched time vs {near.Row.Name} ({near.MsPerSample:F3} ms): traj {t.TrajectoryRms / near.TrajectoryRms:F2}×, FID {t.Fid.Mean - near.Fid.Mean:+0.000;-0.000}"));
+            }
+
             yield return string.Join("; ", parts) + ".";
         }
 
-        var best = rows.Where(r => !r.Row.IsOneStep).OrderBy(r => r.Fid).FirstOrDefault();
+        if (rows.FirstOrDefault(r => r.Row.Sampler == FidTableRow.Baseline) is { } baseline && turbo.Count > 0)
+        {
+            var fastest = turbo.Where(t => Reaches(t, baseline)).OrderBy(t => t.MsPerSample).FirstOrDefault();
+            yield return fastest is null
+                ? Format($"Goal (Heun 8's trajectory error and FID in >= 50 % less time): not reached; no FlowTurbo row reaches Heun 8 (traj {baseline.TrajectoryRms:F4}, FID {baseline.Fid.Mean:F3}).")
+                : Format($"Goal (Heun 8's trajectory error and FID in >= 50 % less time): {(fastest.MsPerSample <= baseline.MsPerSample / 2 ? "reached" : "not reached")} — {fastest.Row.Name} reaches Heun 8 in {Saving(fastest, baseline)} less time ({fastest.MsPerSample:F3} vs {baseline.MsPerSample:F3} ms/sample).");
+        }
+
+        var best = rows.Where(r => !r.Row.IsOneStep).OrderBy(r => r.Fid.Mean).FirstOrDefault();
         foreach (var one in rows.Where(r => r.Row.IsOneStep))
         {
             if (best is not null)
             {
-                yield return Format($"{one.Row.Name}: FID {one.Fid:F3} vs the best multi-step row, {best.Row.Name} ({best.Fid:F3}): {one.Fid - best.Fid:+0.000;-0.000} at 1 NFE.");
+                yield return Format($"{one.Row.Name}: FID {one.Fid.Mean:F3} vs the best multi-step row, {best.Row.Name} ({best.Fid.Mean:F3}): {one.Fid.Mean - best.Fid.Mean:+0.000;-0.000} at 1 NFE; traj {one.TrajectoryRms:F4}.");
             }
         }
     }
 
+    private static FidTableResult? ClosestInTime(IEnumerable<FidTableResult> rows, FidTableResult row) =>
+        rows.Where(r => r != row).OrderBy(r => Math.Abs(r.MsPerSample - row.MsPerSample)).FirstOrDefault();
+
+    private static bool Reaches(FidTableResult row, FidTableResult other) => row.TrajectoryRms <= other.TrajectoryRms && row.Fid.Mean <= other.Fid.Mean;
+
     private static string Saving(FidTableResult fast, FidTableResult slow) => Format($"{1 - (fast.MsPerSample / slow.MsPerSample):P0}");
 
     public static string Slug(string name) =>
-        string.Concat(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
+        string.Join('-', string.Concat(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : ' ')).Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
-    private JobSpec Spec(FidTableRow row) => new JobSpec
+    private JobSpec Spec(FidTableRow row, long seed) => new JobSpec
     {
         Kind = JobKind.Fid,
         Model = Path.Combine(options.Models, row.Package),
         Sampler = SamplerSpec.Parse(row.Sampler),
         Samples = options.Samples,
-        Seed = options.Seed,
+        Seed = seed,
         ShardSize = Math.Max(options.BatchSize, (options.Samples + options.Workers - 1) / options.Workers),
         BatchSize = options.BatchSize,
         Guidance = options.Guidance,

@@ -1,25 +1,31 @@
 namespace OrleansFlow.Client.Evaluation;
 
-/// <param name="Fid">FID-digits against the real data set's statistics (deterministic for a seed).</param>
+/// <param name="Fid">FID-digits against the real data set's statistics, over the run's seeds.</param>
+/// <param name="TrajectoryRms">RMS distance of the row's samples from the converged solve of the same noises and labels (<see cref="TrajectoryError"/>).</param>
 /// <param name="PredictorNfe">Predictor evaluations per sample, as counted while sampling.</param>
 /// <param name="RefinerNfe">Refiner evaluations per sample.</param>
 /// <param name="MsPerSample">
 /// Wall milliseconds per sample of the fastest run: the whole embedded job (sampling, features,
 /// shard files, merge), with the model already warm.
 /// </param>
-/// <param name="Seconds">Wall seconds of every run of the row, in the order run.</param>
-internal sealed record FidTableResult(FidTableRow Row, double Fid, long PredictorNfe, long RefinerNfe, double MsPerSample, IReadOnlyList<double> Seconds, string Summary);
+/// <param name="Seconds">Wall seconds of every run of the row, in the order run (one per seed).</param>
+/// <param name="Summaries">The <c>summary.json</c> of each seed's job.</param>
+internal sealed record FidTableResult(
+    FidTableRow Row, FidEstimate Fid, double TrajectoryRms, long PredictorNfe, long RefinerNfe, double MsPerSample, IReadOnlyList<double> Seconds, IReadOnlyList<string> Summaries);
 
 /// <summary>Everything one <c>orleansflow fid-table</c> run measured; written to <c>table.json</c>.</summary>
+/// <param name="Seeds">The job seeds every row ran with (seed, seed + 1, …; one per repeat).</param>
+/// <param name="TrajectorySamples">How many samples of each row the trajectory error compares.</param>
 internal sealed record FidTableReport(
     Benchmarks.MachineInfo Machine,
     int Samples,
-    long Seed,
+    IReadOnlyList<long> Seeds,
     int BatchSize,
     int Workers,
     int Threads,
     double Guidance,
-    int Repeats,
+    int TrajectorySamples,
+    string TrajectoryReference,
     string Reference,
     string Features,
     IReadOnlyList<FidTableResult> Rows);

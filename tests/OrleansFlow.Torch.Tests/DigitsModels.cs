@@ -1,6 +1,6 @@
 namespace OrleansFlow.Torch.Tests;
 
-/// <summary>The committed digits packages and FID-digits files (made by tools/train_digits.py and tools/train_digits_reflow.py).</summary>
+/// <summary>The committed digits packages and FID-digits files (made by tools/train_digits.py, tools/train_digits_refiner.py and tools/train_digits_reflow.py).</summary>
 internal static class DigitsModels
 {
     public static string Directory => Path.Combine(Path.GetDirectoryName(TinyModel.PackageDirectory)!);
