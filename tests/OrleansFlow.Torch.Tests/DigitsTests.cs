@@ -2,6 +2,7 @@ using System.Text.Json;
 using OrleansFlow.Actors;
 using OrleansFlow.Client;
 using OrleansFlow.Client.Evaluation;
+using OrleansFlow.Cluster;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 
@@ -108,8 +109,7 @@ public class DigitsTests
         // The pseudo-corrector-only schedule of the same predictor NFE (6), and the one with one more
         // predictor call (7; about the shipped schedule's wall time, its 8 refiner calls costing 0.09
         // predictor calls each): refiner steps must do better than the predictor steps they replace.
-        var samplers = new SamplerDirectory(new SamplerDirectoryOptions());
-        var trajectory = new TrajectoryError(samplers, DigitsModels.Package("digits-rf"), 200);
+        var trajectory = new TrajectoryError(new CatalogModelLoader(), DigitsModels.Package("digits-rf"), 200);
         var turbo = trajectory.Measure(Spec(ShippedFlowTurbo, seed: 21), CancellationToken.None);
         var pseudo = trajectory.Measure(Spec(pseudoCorrectorOnly, seed: 21), CancellationToken.None);
 
