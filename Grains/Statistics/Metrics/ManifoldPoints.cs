@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace OrleansFlow.Statistics.Metrics;
@@ -38,13 +40,19 @@ public sealed class ManifoldPoints
     public double SquaredDistance(int i, ManifoldPoints other, int j)
     {
         ArgumentNullException.ThrowIfNull(other);
-        ReadOnlySpan<double> a = _values.AsSpan(i * Stride, Stride);
-        ReadOnlySpan<double> b = other._values.AsSpan(j * other.Stride, other.Stride);
+        if ((uint)i >= (uint)Count || (uint)j >= (uint)other.Count || other.Stride != Stride)
+        {
+            throw new ArgumentOutOfRangeException(nameof(i), $"rows {i} of {Count} and {j} of {other.Count} (strides {Stride}, {other.Stride}) do not fit.");
+        }
+
+        // The hot loop of precision/recall (N² pairs): unchecked loads, the rows' bounds are checked above.
+        ref double a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), (nint)i * Stride);
+        ref double b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(other._values), (nint)j * Stride);
         var sum = Vector256<double>.Zero;
-        for (var d = 0; d < a.Length; d += Lanes)
+        for (nuint d = 0; d < (nuint)Stride; d += Lanes)
         {
             // Separate multiply and add (no fused multiply-add), as numpy computes it.
-            var difference = Vector256.Create(a.Slice(d, Lanes)) - Vector256.Create(b.Slice(d, Lanes));
+            var difference = Vector256.LoadUnsafe(ref a, d) - Vector256.LoadUnsafe(ref b, d);
             sum += difference * difference;
         }
 
