@@ -51,8 +51,13 @@ internal sealed class JobEvaluation
             _groups[(int)((long)index * _groups.Length / _shards)].Merge(pool);
         }
 
-        Spatial?.Merge(FeatureMoments.ReadFrom(arrays, ShardEvaluation.SpatialPrefix));
         Time("fid", watch);
+        if (Spatial is not null)
+        {
+            Spatial.Merge(FeatureMoments.ReadFrom(arrays, ShardEvaluation.SpatialPrefix));
+            Time("sfid", watch);
+        }
+
         if (Scores is not null)
         {
             Scores.Merge(InceptionScoreSums.ReadFrom(arrays, _splitSize));
