@@ -24,17 +24,23 @@ public static class ManifoldEstimate
 
         var radii = new double[block.Count];
         var smallest = new double[neighbours + 1];
+        var (keys, order, rank, slack) = (points.Keys, points.Order, points.Rank, points.KeySlack);
         for (var r = 0; r < block.Count; r++)
         {
             var row = block.Start + r;
             smallest.AsSpan().Fill(double.PositiveInfinity);
-            for (var j = 0; j < points.Count; j++)
+
+            // Walk outwards from the row in key order; a point whose key differs by more than the
+            // current k-th distance allows cannot be nearer (|u·a − u·b| ≤ ‖a − b‖), nor can any beyond
+            // it. The same k+1 smallest values result as from scanning every point.
+            for (var position = rank[row]; position < order.Count && !Beyond(keys[order[position]] - keys[row], slack, smallest[neighbours]); position++)
             {
-                var distance = points.SquaredDistance(row, points, j);
-                if (distance < smallest[neighbours])
-                {
-                    InsertSorted(smallest, distance);
-                }
+                Consider(points, row, order[position], smallest);
+            }
+
+            for (var position = rank[row] - 1; position >= 0 && !Beyond(keys[row] - keys[order[position]], slack, smallest[neighbours]); position--)
+            {
+                Consider(points, row, order[position], smallest);
             }
 
             radii[r] = smallest[neighbours];
@@ -71,6 +77,26 @@ public static class ManifoldEstimate
         }
 
         return inside;
+    }
+
+    /// <summary>
+    /// True when a gap between keys proves the squared distance exceeds <paramref name="kth"/>. The
+    /// margins (the keys' rounding slack on the gap, 1e-9 relative on its square, covering the
+    /// distance's rounding) skip a point only when it surely could not enter the k+1 smallest.
+    /// </summary>
+    private static bool Beyond(double keyGap, double slack, double kth)
+    {
+        var gap = keyGap - slack;
+        return gap > 0 && gap * gap * (1 - 1e-9) > kth;
+    }
+
+    private static void Consider(ManifoldPoints points, int row, int other, double[] smallest)
+    {
+        var distance = points.SquaredDistance(row, points, other);
+        if (distance < smallest[^1])
+        {
+            InsertSorted(smallest, distance);
+        }
     }
 
     private static void InsertSorted(double[] smallest, double value)

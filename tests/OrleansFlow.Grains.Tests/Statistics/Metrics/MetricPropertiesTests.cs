@@ -106,6 +106,33 @@ public sealed class MetricPropertiesTests : IDisposable
     }
 
     [Fact]
+    public void ManifoldRadii_Pruning_GivesTheBruteForceRadiiExactly()
+    {
+        // Clusters scaled differently (spread widely along the leading direction, so most points are
+        // pruned) plus exact duplicates (radius 0 ties).
+        var features = SyntheticFeatures.Gaussian(400, 6, seed: 12, shift: 0, scale: 0.3);
+        for (var i = 0; i < 400; i++)
+        {
+            for (var d = 0; d < 6; d++)
+            {
+                features.Values[(i * 6) + d] *= 1 + (i % 7);
+            }
+        }
+
+        features.Row(5).CopyTo(features.Values.AsSpan(17 * 6, 6));
+        features.Row(5).CopyTo(features.Values.AsSpan(29 * 6, 6));
+        var points = new ManifoldPoints(features);
+
+        var pruned = ManifoldEstimate.Radii(points, new ManifoldBlock(0, 400));
+
+        for (var i = 0; i < 400; i++)
+        {
+            var all = Enumerable.Range(0, 400).Select(j => points.SquaredDistance(i, points, j)).Order().ToArray();
+            Assert.Equal(all[ManifoldEstimate.DefaultNeighbours], pruned[i]);
+        }
+    }
+
+    [Fact]
     public void ManifoldRadii_NoMorePointsThanNeighbours_ThrowsNamingTheCount()
     {
         var points = new ManifoldPoints(SyntheticFeatures.Gaussian(3, 4, seed: 1, shift: 0, scale: 1));
