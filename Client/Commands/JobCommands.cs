@@ -12,7 +12,14 @@ internal static class JobCommands
     public static Command Fid(TextWriter output, TextWriter error)
     {
         var options = new JobOptions(JobKind.Fid, defaultSamples: 50_000);
-        var reference = new Option<string?>("--reference") { Description = "Reference statistics .npz (mu, sigma); default: the model's exact moments" };
+        var reference = new Option<string?>("--reference")
+        {
+            Description = "Reference: statistics .npz (mu, sigma[, mu_s, sigma_s]), an ADM reference batch (arr_0 images) or a directory of PNGs; default: the model's exact moments",
+        };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = $"Metrics, comma-separated from {EvaluationMetrics.Allowed}; default: every one the features and the reference allow",
+        };
         var images = new Option<ImageOutput>("--images") { Description = "Also keep images: none, png (one per sample) or npz (ADM arr_0)", DefaultValueFactory = _ => ImageOutput.None };
         var features = new Option<string?>("--features") { Description = "TorchScript Inception v3 (.pt) for FID features; default: the model package's, else the samples themselves" };
         var command = new Command("fid", "Generate samples and report FID against reference statistics");
@@ -20,8 +27,14 @@ internal static class JobCommands
         command.Options.Add(reference);
         command.Options.Add(images);
         command.Options.Add(features);
+        command.Options.Add(metrics);
         command.SetAction((result, ct) => RunAsync(
-            result, options, spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images), Features = result.GetValue(features) }, output, error, ct));
+            result,
+            options,
+            spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images), Features = result.GetValue(features), Metrics = result.GetValue(metrics) },
+            output,
+            error,
+            ct));
         return command;
     }
 
@@ -141,7 +154,39 @@ internal static class JobCommands
         var culture = CultureInfo.InvariantCulture;
         var fid = summary.Fid is { } value ? string.Create(culture, $"FID {value:F4} vs {summary.Reference}; ") : string.Empty;
         return string.Create(culture,
-            $"{fid}{summary.Samples:N0} samples, NFE {summary.Nfe.Predictor} predictor + {summary.Nfe.Refiner} refiner per sample, " +
+            $"{fid}{DescribeEvaluation(summary.Evaluation)}{summary.Samples:N0} samples, NFE {summary.Nfe.Predictor} predictor + {summary.Nfe.Refiner} refiner per sample, " +
             $"{summary.Seconds:F1} s ({summary.SamplesPerSecond:N0} samples/s); {Path.Combine(outDirectory, "summary.json")}");
+    }
+
+    private static string DescribeEvaluation(EvaluationSummary? evaluation)
+    {
+        if (evaluation is null)
+        {
+            return string.Empty;
+        }
+
+        var culture = CultureInfo.InvariantCulture;
+        var parts = new List<string>();
+        if (evaluation.Sfid is { } sfid)
+        {
+            parts.Add(string.Create(culture, $"sFID {sfid:F4}"));
+        }
+
+        if (evaluation.InceptionScore is { } score)
+        {
+            parts.Add(string.Create(culture, $"IS {score:F4} ± {evaluation.InceptionScoreSpread!.Std:F4}"));
+        }
+
+        if (evaluation.Precision is { } precision)
+        {
+            parts.Add(string.Create(culture, $"precision {precision:F4}, recall {evaluation.Recall:F4}"));
+        }
+
+        if (evaluation.Kid is { } kid)
+        {
+            parts.Add(string.Create(culture, $"KID {kid:G4} ± {evaluation.KidSpread!.Std:G3}"));
+        }
+
+        return parts.Count == 0 ? string.Empty : string.Join("; ", parts) + "; ";
     }
 }

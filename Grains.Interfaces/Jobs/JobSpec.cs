@@ -48,6 +48,12 @@ public sealed record JobSpec
     /// </summary>
     public string? Features { get; init; }
 
+    /// <summary>
+    /// The metrics of an fid job, comma-separated (<see cref="EvaluationMetrics.Allowed"/>); null = every
+    /// metric the feature network and the reference allow.
+    /// </summary>
+    public string? Metrics { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public int ShardCount => (int)((Samples + (long)ShardSize - 1) / ShardSize);
 
@@ -67,6 +73,8 @@ public sealed record JobSpec
         Require(Kind == JobKind.Fid || Reference is null, "reference", "applies to fid jobs only");
         Require(Kind == JobKind.Fid || Images == ImageOutput.None, "images", "applies to fid jobs only");
         Require(Kind == JobKind.Fid || Features is null, "features", "applies to fid jobs only");
+        Require(Kind == JobKind.Fid || Metrics is null, EvaluationMetrics.Field, "applies to fid jobs only");
+        _ = Metrics is null ? EvaluationMetric.None : EvaluationMetrics.Parse(Metrics);
         return this;
     }
 

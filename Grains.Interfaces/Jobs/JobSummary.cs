@@ -40,6 +40,9 @@ public sealed record JobSummary
     /// <summary>The reference statistics: a file path, or the exact moments of an analytic model.</summary>
     public string? Reference { get; init; }
 
+    /// <summary>sFID, IS, precision/recall, KID and the spreads, for fid jobs.</summary>
+    public EvaluationSummary? Evaluation { get; init; }
+
     public string? FrechetMethod { get; init; }
 
     public bool? FrechetEpsilonRetried { get; init; }

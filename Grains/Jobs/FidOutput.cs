@@ -1,14 +1,17 @@
 using OrleansFlow.Formats;
 using OrleansFlow.Sampling;
 using OrleansFlow.Statistics;
+using OrleansFlow.Statistics.Metrics;
 using OrleansFlow.Storage;
 
 namespace OrleansFlow.Jobs;
 
 /// <summary>
-/// FID: each shard stores its float64 feature moments (n, Σf, Σffᵀ), labels and NFE in
+/// FID and the rest of the evaluation suite: each shard stores its float64 feature moments (n, Σf,
+/// Σffᵀ), its share of the other metrics (<see cref="ShardEvaluation"/>), labels and NFE in
 /// <c>shards/NNNNN.npz</c>; the job merges them in shard order (so the statistics are bit-identical
-/// however the shards were scheduled), writes <c>stats.npz</c> and the FID in <c>summary.json</c>.
+/// however the shards were scheduled), writes <c>stats.npz</c>, the FID and the other metrics with
+/// their spreads in <c>summary.json</c>.
 /// </summary>
 internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout layout) : JobOutput(job, store, layout)
 {
@@ -16,15 +19,14 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
 
     public override async Task RunShardAsync(ShardRange shard, Action<int> samplesDone, CancellationToken cancellationToken)
     {
-        var features = Job.Features;
-        var moments = new FeatureMoments(features.Dimension);
+        var evaluation = new ShardEvaluation(Job.Features, Job.ShardMetrics, shard.Count, InceptionScoreSums.DefaultSplitSize);
         var labels = new List<int>(shard.Count);
         var shape = Job.SampleShape;
         var rgb = Job.Spec.Images == ImageOutput.Npz ? new byte[(long)shard.Count * shape.Height * shape.Width * 3] : null;
         var nfe = default(NfeCount);
         await foreach (var batch in BatchesAsync(shard, samplesDone, cancellationToken))
         {
-            moments.AddFeatures(features, batch.Samples, batch.Count);
+            evaluation.AddBatch(batch.Start, batch.Samples, batch.Count);
             labels.AddRange(batch.Labels);
             nfe = batch.Nfe;
             if (Job.Spec.Images == ImageOutput.Png)
@@ -51,7 +53,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         await Store.TryCreateAsync(ShardResult(shard), (stream, _) =>
         {
             using var writer = new NpzWriter(stream, leaveOpen: true);
-            moments.WriteTo(writer);
+            evaluation.WriteTo(writer);
             writer.Write(LabelsKey, ToInt64(labels), labels.Count);
             WriteNfe(writer, nfe);
             return Task.CompletedTask;
@@ -60,20 +62,21 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
 
     public override async Task<JobSummary> FinalizeAsync(RunRecord run, CancellationToken cancellationToken)
     {
-        var total = new FeatureMoments(Job.Features.Dimension);
+        var reference = Job.Reference!;
+        var evaluation = new JobEvaluation(Job.Metrics, Job.Features.Layout, Job.Shards.Count, InceptionScoreSums.DefaultSplitSize);
         var labels = new List<long>(Job.Spec.Samples);
         var nfe = default(NfeCount);
         foreach (var shard in Job.Shards)
         {
             var arrays = await ReadNpzAsync(ShardResult(shard), cancellationToken);
-            total.Merge(FeatureMoments.ReadFrom(arrays));
+            evaluation.AddShard(shard.Index, arrays);
             labels.AddRange(arrays[LabelsKey].ToInt64Array());
             nfe = ReadNfe(arrays);
         }
 
-        var generated = total.ToGaussian();
-        var reference = Job.Reference!;
+        var generated = evaluation.Pool.ToGaussian();
         var frechet = FrechetDistance.Compute(generated, reference.Statistics);
+        var metrics = await Task.Run(() => evaluation.Compute(reference, Job.Spec.Seed, Job.Spec.Samples), cancellationToken);
         var outputs = new List<string> { Layout.Statistics };
         await Store.TryCreateAsync(Layout.Statistics, (stream, _) =>
         {
@@ -103,6 +106,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         {
             Fid = frechet.Fid,
             Reference = reference.Description,
+            Evaluation = metrics,
             FrechetMethod = frechet.Method,
             FrechetEpsilonRetried = frechet.EpsilonRetried,
             Features = Job.Features.Name,

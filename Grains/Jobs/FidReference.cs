@@ -4,33 +4,32 @@ using OrleansFlow.Statistics;
 
 namespace OrleansFlow.Jobs;
 
-/// <summary>The statistics an FID job compares against, and how to name them in its summary.</summary>
+/// <summary>
+/// What an fid job compares against, and how to name it in its summary: pooled-feature statistics
+/// (FID), and when the reference allows, spatial statistics (sFID) and the reference images' features
+/// (KID, precision/recall).
+/// </summary>
 public sealed record FidReference(GaussianStatistics Statistics, string Description)
 {
+    /// <summary><c>mu_s</c>, <c>sigma_s</c> of the file, else of the reference images' spatial features.</summary>
+    public GaussianStatistics? Spatial { get; init; }
+
+    /// <summary>Where <see cref="Spatial"/> came from.</summary>
+    public string? SpatialDescription { get; init; }
+
+    /// <summary>The features of the reference images, when the reference has images.</summary>
+    public ReferenceFeatures? Features { get; init; }
+
     /// <summary>
-    /// <c>--reference file.npz</c> when given; otherwise the exact moments of an analytic model under
-    /// the job's label policy. Throws <see cref="SpecException"/> naming <c>reference</c>.
+    /// <c>--reference</c> when given (see <see cref="ReferenceBatch"/>); otherwise the exact moments of an
+    /// analytic model under the job's label policy. Throws <see cref="SpecException"/> naming <c>reference</c>.
     /// </summary>
-    public static FidReference Resolve(string? path, IFlowModel model, LabelPolicy labels, int featureDimension)
+    public static FidReference Resolve(string? path, IFlowModel model, LabelPolicy labels, IFeatureExtractor features, Ids.Resolution sampleShape)
     {
+        ArgumentNullException.ThrowIfNull(features);
         if (path is not null)
         {
-            GaussianStatistics statistics;
-            try
-            {
-                statistics = GaussianStatistics.ReadNpz(path);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
-            {
-                throw new SpecException("reference", $"cannot read '{path}': {FirstLine(e.Message)}");
-            }
-
-            if (statistics.Dimension != featureDimension)
-            {
-                throw new SpecException("reference", $"'{path}' has {statistics.Dimension}-dimensional statistics but the features have {featureDimension}");
-            }
-
-            return new FidReference(statistics, Path.GetFullPath(path));
+            return FromFile(path, features, sampleShape);
         }
 
         if (model is GaussianMixtureFlow mixture)
@@ -45,7 +44,51 @@ public sealed record FidReference(GaussianStatistics Statistics, string Descript
             return new FidReference(new GaussianStatistics(mean, covariance), $"exact moments of {model.Info.Name} ({which})");
         }
 
-        throw new SpecException("reference", $"{model.Info.Name} has no exact moments: pass --reference <stats.npz> (mu, sigma)");
+        throw new SpecException("reference", $"{model.Info.Name} has no exact moments: pass --reference <stats.npz> (mu, sigma) or a reference batch (arr_0 images)");
+    }
+
+    private static FidReference FromFile(string path, IFeatureExtractor extractor, Ids.Resolution sampleShape)
+    {
+        ReferenceBatch batch;
+        try
+        {
+            batch = ReferenceBatch.Read(path);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new SpecException("reference", $"cannot read '{path}': {FirstLine(e.Message)}");
+        }
+
+        var full = Path.GetFullPath(path);
+        var layout = extractor.Layout;
+        var features = batch.Images is null ? null : ReferenceFeatures.Of(batch, extractor, sampleShape);
+        var pool = batch.Pool ?? Moments(features!.Pool).ToGaussian();
+        if (pool.Dimension != layout.Pool)
+        {
+            throw new SpecException("reference", $"'{path}' has {pool.Dimension}-dimensional statistics but the features have {layout.Pool}");
+        }
+
+        GaussianStatistics? spatial = null;
+        string? spatialDescription = null;
+        if (layout.Spatial > 0 && (batch.Spatial is not null || features?.Spatial is not null))
+        {
+            spatial = batch.Spatial ?? Moments(features!.Spatial!).ToGaussian();
+            spatialDescription = batch.Spatial is not null ? $"{full} (mu_s, sigma_s)" : $"{full} (spatial features of its {batch.Count} images)";
+            if (spatial.Dimension != layout.Spatial)
+            {
+                throw new SpecException("reference", $"'{path}' has {spatial.Dimension}-dimensional mu_s/sigma_s but the spatial features have {layout.Spatial}");
+            }
+        }
+
+        var description = batch.Pool is not null ? full : $"{full} (features of its {batch.Count} images)";
+        return new FidReference(pool, description) { Spatial = spatial, SpatialDescription = spatialDescription, Features = features };
+    }
+
+    private static FeatureMoments Moments(Statistics.Metrics.FeatureMatrix features)
+    {
+        var moments = new FeatureMoments(features.Dimension);
+        moments.AddBatch(features.Values, features.Count);
+        return moments;
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();

@@ -18,6 +18,8 @@ public sealed class ResolvedJob
         Labels = labels;
         Features = features;
         Reference = reference;
+        ShardMetrics = spec.Kind == JobKind.Fid ? EvaluationPlan.ForShards(spec, features.Layout) : EvaluationMetric.None;
+        Metrics = reference is null ? EvaluationMetric.None : EvaluationPlan.Resolve(spec, features.Layout, reference);
         // Reflow pairs stay in the sampler's (latent) space; FID and generation see decoded samples.
         Generator = new BatchGenerator(model, SamplerFactory.Create(spec.Sampler), labels, spec.Seed, spec.Guidance, decode: spec.Kind != JobKind.Reflow);
         Shards = ShardRange.Plan(spec);
@@ -35,6 +37,12 @@ public sealed class ResolvedJob
 
     public BatchGenerator Generator { get; }
 
+    /// <summary>What each shard of an fid job records (decided without the reference).</summary>
+    public EvaluationMetric ShardMetrics { get; }
+
+    /// <summary>What the finaliser reports; none when the reference was not resolved.</summary>
+    public EvaluationMetric Metrics { get; }
+
     public IReadOnlyList<ShardRange> Shards { get; }
 
     /// <summary>The shape of the samples the job's outputs see: decoded images, or the model's samples.</summary>
@@ -42,7 +50,7 @@ public sealed class ResolvedJob
 
     private static IFeatureExtractor ResolveFeatures(JobSpec spec, IFlowModel model)
     {
-        var shape = spec.Kind != JobKind.Reflow && model.Decoder is { } decoder ? decoder.OutputShape : model.Info.Shape;
+        var shape = SampleShapeOf(spec, model);
         var path = spec.Features ?? (spec.Kind == JobKind.Fid ? (model as TorchFlowModel)?.Package.Features : null);
         if (path is null)
         {
@@ -64,6 +72,9 @@ public sealed class ResolvedJob
         }
     }
 
+    private static Ids.Resolution SampleShapeOf(JobSpec spec, IFlowModel model) =>
+        spec.Kind != JobKind.Reflow && model.Decoder is { } decoder ? decoder.OutputShape : model.Info.Shape;
+
     public static ResolvedJob Create(JobSpec spec) => Create(spec, ModelCatalog.Load(spec.Model));
 
     /// <summary>What a worker needs to run shards: everything but the FID reference (read only by the finaliser).</summary>
@@ -79,7 +90,7 @@ public sealed class ResolvedJob
         }
 
         var features = ResolveFeatures(spec, model);
-        var reference = spec.Kind == JobKind.Fid && resolveReference ? FidReference.Resolve(spec.Reference, model, labels, features.Dimension) : null;
+        var reference = spec.Kind == JobKind.Fid && resolveReference ? FidReference.Resolve(spec.Reference, model, labels, features, SampleShapeOf(spec, model)) : null;
         return new ResolvedJob(spec, model, labels, features, reference);
     }
 }

@@ -155,21 +155,22 @@ public sealed class FeatureMoments
     /// Saves the raw moments as arrays <c>n</c> (int64 scalar), <c>sum</c> [D] and <c>outer</c> [D, D]
     /// (float64), so a shard's partial statistics can be merged later.
     /// </summary>
-    public void WriteTo(NpzWriter writer)
+    /// <param name="prefix">Put before each name, so one record can hold several sets (sFID's are <c>spatial_</c>).</param>
+    public void WriteTo(NpzWriter writer, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.Write("n", [Count]);
-        writer.Write("sum", Sum, Dimension);
-        writer.Write("outer", SumOfOuterProducts, Dimension, Dimension);
+        writer.Write(prefix + "n", [Count]);
+        writer.Write(prefix + "sum", Sum, Dimension);
+        writer.Write(prefix + "outer", SumOfOuterProducts, Dimension, Dimension);
     }
 
     /// <summary>Reads moments saved by <see cref="WriteTo"/>; <c>n</c> may have shape () or (1,).</summary>
-    public static FeatureMoments ReadFrom(IReadOnlyDictionary<string, NpyArray> arrays)
+    public static FeatureMoments ReadFrom(IReadOnlyDictionary<string, NpyArray> arrays, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(arrays);
-        NpyArray n = Require(arrays, "n");
-        NpyArray sum = Require(arrays, "sum");
-        NpyArray outer = Require(arrays, "outer");
+        NpyArray n = Require(arrays, prefix + "n");
+        NpyArray sum = Require(arrays, prefix + "sum");
+        NpyArray outer = Require(arrays, prefix + "outer");
         if (n.Shape.Length > 1 || n.ElementCount != 1)
         {
             throw new InvalidDataException($"Feature moments array 'n' must be an int64 scalar, not shape {NpyDtype.FormatShape(n.Shape)}.");

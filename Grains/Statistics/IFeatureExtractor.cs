@@ -1,6 +1,9 @@
 namespace OrleansFlow.Statistics;
 
-/// <summary>Maps generated samples to the feature vectors whose Gaussian statistics FID compares.</summary>
+/// <summary>
+/// Maps generated samples to the feature vectors whose Gaussian statistics FID compares, and, for a
+/// network that has them, to the spatial features and class logits of sFID and the Inception Score.
+/// </summary>
 public interface IFeatureExtractor
 {
     /// <summary>Features per sample (2048 for Inception pool_3).</summary>
@@ -17,4 +20,10 @@ public interface IFeatureExtractor
     /// into <paramref name="features"/> for <paramref name="count"/> flattened samples.
     /// </summary>
     void Extract(ReadOnlySpan<float> samples, int count, Span<float> features);
+
+    /// <summary>The outputs of the network; pooled features only unless it declares more.</summary>
+    FeatureLayout Layout => new(Dimension, 0, 0);
+
+    /// <summary>Writes one row of <see cref="Layout"/>.Width floats per sample: pooled | spatial | logits.</summary>
+    void ExtractAll(ReadOnlySpan<float> samples, int count, Span<float> rows) => Extract(samples, count, rows);
 }

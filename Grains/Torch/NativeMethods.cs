@@ -29,6 +29,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "oft_module_forward")]
     public static unsafe partial int ModuleForward(TorchModuleHandle module, IntPtr* inputs, int count, out TorchTensorHandle output);
 
+    [LibraryImport(Library, EntryPoint = "oft_module_forward_rows")]
+    public static unsafe partial int ModuleForwardRows(TorchModuleHandle module, IntPtr* inputs, int count, IntPtr* names, int nameCount, out TorchTensorHandle output, long* widths);
+
     [LibraryImport(Library, EntryPoint = "oft_module_enable_cuda_graphs")]
     public static partial int ModuleEnableCudaGraphs(TorchModuleHandle module, int enabled);
 

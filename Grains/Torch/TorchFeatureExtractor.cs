@@ -19,6 +19,14 @@ namespace OrleansFlow.Torch;
 /// The file says which: a TorchScript archive may carry extra files (<c>torch.jit.save(...,
 /// _extra_files=...)</c>), and <c>extra/orleansflow_features.json</c> = <c>{"input": "native"}</c>
 /// selects the native input; without it the file is taken for an Inception. Nothing is downloaded.
+/// <para>
+/// A network for the whole evaluation suite declares its outputs in the same file:
+/// <c>{"input": ..., "outputs": ["pool", "spatial", "logits"]}</c> (a subset, in this order, "pool"
+/// first), and its forward returns a tuple/list with those outputs in that order or a dict with those
+/// keys: pooled features (FID, precision/recall, KID), spatial features (sFID) and class logits (IS),
+/// each flattened per sample. <c>tools/export_eval_inception.py</c> and <c>tools/export_digits_eval.py</c>
+/// write such files.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Preprocessing, one rule for both inputs up to the resize: every sample in [-1,1] is quantised to
@@ -39,14 +47,17 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     private readonly TorchModule _module;
     private readonly TorchTensorBackend _backend;
     private readonly Ids.Resolution _sampleShape;
+    private readonly IReadOnlyList<string>? _outputs;
 
-    private TorchFeatureExtractor(TorchModule module, TorchTensorBackend backend, Ids.Resolution sampleShape, FeatureInput input, int dimension)
+    private TorchFeatureExtractor(TorchModule module, TorchTensorBackend backend, Ids.Resolution sampleShape, FeatureInput input, IReadOnlyList<string>? outputs, FeatureLayout layout)
     {
         _module = module;
         _backend = backend;
         _sampleShape = sampleShape;
+        _outputs = outputs;
         Input = input;
-        Dimension = dimension;
+        Layout = layout;
+        Dimension = layout.Pool;
         var file = Path.GetFileName(module.Path);
         Name = input == FeatureInput.Native ? $"torchscript-native:{file}" : $"torchscript-inception:{file}";
     }
@@ -54,6 +65,8 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     public FeatureInput Input { get; }
 
     public int Dimension { get; }
+
+    public FeatureLayout Layout { get; }
 
     public string Name { get; }
 
@@ -90,7 +103,7 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     /// <summary>Loads the module and runs it once on a blank input to learn (and check) its feature dimension.</summary>
     public static TorchFeatureExtractor Load(string path, Ids.Resolution sampleShape, string? device = null)
     {
-        var input = ReadInput(path);
+        var (input, outputs) = ReadDeclaration(path);
         if (input == FeatureInput.Inception299 && sampleShape.Channels is not (1 or 3))
         {
             throw new SpecException("features", $"Inception features need images with 1 or 3 channels; samples are {sampleShape}");
@@ -115,6 +128,14 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
         {
             var backend = new TorchTensorBackend(device);
             using var probe = backend.UploadFloats(new float[probeShape.Skip(1).Aggregate(1L, (a, b) => a * b)], probeShape);
+            if (outputs is not null)
+            {
+                var (rows, widths) = module.ForwardRows(outputs, probe);
+                rows.Dispose();
+                var width = (string name) => outputs.Contains(name) ? (int)widths[outputs.IndexOf(name)] : 0;
+                return new TorchFeatureExtractor(module, backend, sampleShape, input, outputs, new FeatureLayout(width("pool"), width("spatial"), width("logits")));
+            }
+
             using var output = module.Forward(probe);
             var dims = TorchTensorBackend.ShapeOf(output);
             var dimension = dims.Length >= 2 && dims[0] == 1 && dims.Skip(2).All(d => d == 1) ? (int)dims[1] : 0;
@@ -123,7 +144,7 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
                 throw new SpecException("features", $"{path} returned {TorchModule.Describe(dims)} for one {described} image; expected [1, D] or [1, D, 1, 1]");
             }
 
-            return new TorchFeatureExtractor(module, backend, sampleShape, input, dimension);
+            return new TorchFeatureExtractor(module, backend, sampleShape, input, null, new FeatureLayout(dimension, 0, 0));
         }
         catch (TorchException e)
         {
@@ -138,7 +159,10 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     }
 
     /// <summary>The input the archive declares in <see cref="ExtraFile"/>; Inception when it declares none.</summary>
-    public static FeatureInput ReadInput(string path)
+    public static FeatureInput ReadInput(string path) => ReadDeclaration(path).Input;
+
+    /// <summary>The input and (for a multi-output network) the outputs the archive declares in <see cref="ExtraFile"/>.</summary>
+    public static (FeatureInput Input, List<string>? Outputs) ReadDeclaration(string path)
     {
         try
         {
@@ -146,23 +170,24 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
             var entry = archive.Entries.FirstOrDefault(e => e.FullName.EndsWith("/extra/" + ExtraFile, StringComparison.Ordinal));
             if (entry is null)
             {
-                return FeatureInput.Inception299;
+                return (FeatureInput.Inception299, null);
             }
 
             using var stream = entry.Open();
             using var document = JsonDocument.Parse(stream);
             var input = document.RootElement.TryGetProperty("input", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            return input switch
+            var declared = input switch
             {
                 "native" => FeatureInput.Native,
                 "inception-299" => FeatureInput.Inception299,
                 _ => throw new SpecException("features", $"{path}: extra/{ExtraFile} has input '{input}': allowed native, inception-299"),
             };
+            return (declared, ReadOutputs(document.RootElement, path));
         }
         catch (Exception e) when (e is InvalidDataException or JsonException)
         {
             // Not a zip archive or a broken extra file: let the TorchScript loader report the file.
-            return FeatureInput.Inception299;
+            return (FeatureInput.Inception299, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -172,11 +197,28 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
 
     public void Extract(ReadOnlySpan<float> samples, int count, Span<float> features)
     {
+        if (Layout.Width == Dimension)
+        {
+            ExtractAll(samples, count, features);
+            return;
+        }
+
+        var rows = new float[(long)count * Layout.Width];
+        ExtractAll(samples, count, rows);
+        for (var i = 0; i < count; i++)
+        {
+            rows.AsSpan(i * Layout.Width, Dimension).CopyTo(features.Slice(i * Dimension, Dimension));
+        }
+    }
+
+    /// <summary>Pooled features, spatial features and logits side by side, <see cref="Layout"/>.Width floats per sample.</summary>
+    public void ExtractAll(ReadOnlySpan<float> samples, int count, Span<float> features)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var (h, w) = (_sampleShape.Height, _sampleShape.Width);
-        if (samples.Length != (long)count * _sampleShape.Elements || features.Length != (long)count * Dimension)
+        if (samples.Length != (long)count * _sampleShape.Elements || features.Length != (long)count * Layout.Width)
         {
-            throw new ArgumentException($"{count} samples of {_sampleShape} need {count * _sampleShape.Elements} floats in and {count * Dimension} out");
+            throw new ArgumentException($"{count} samples of {_sampleShape} need {count * _sampleShape.Elements} floats in and {count * Layout.Width} out");
         }
 
         if (count == 0)
@@ -229,9 +271,43 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
     {
         NativeMethods.ThrowIfFailed(NativeMethods.TensorAffine(unitRange, 2, -1, out var normalized));
         using (normalized)
-        using (var output = _module.Forward(normalized))
         {
-            TorchTensorBackend.DownloadFloats(output, features);
+            if (_outputs is null)
+            {
+                using var output = _module.Forward(normalized);
+                TorchTensorBackend.DownloadFloats(output, features);
+                return;
+            }
+
+            var (rows, _) = _module.ForwardRows(_outputs, normalized);
+            using (rows)
+            {
+                TorchTensorBackend.DownloadFloats(rows, features);
+            }
         }
+    }
+
+    /// <summary>
+    /// "outputs": a subset of pool, spatial, logits in that order, pool first; null when not declared
+    /// (the module returns the pooled features alone).
+    /// </summary>
+    private static List<string>? ReadOutputs(JsonElement root, string path)
+    {
+        if (!root.TryGetProperty("outputs", out var outputs))
+        {
+            return null;
+        }
+
+        string[] order = ["pool", "spatial", "logits"];
+        var names = outputs.ValueKind == JsonValueKind.Array
+            ? outputs.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : string.Empty).ToList()
+            : [];
+        var canonical = order.Where(names.Contains).ToList();
+        if (names.Count == 0 || names[0] != "pool" || !names.SequenceEqual(canonical))
+        {
+            throw new SpecException("features", $"{path}: extra/{ExtraFile} has outputs {outputs.GetRawText()}: allowed a list of pool, spatial, logits in that order, pool first");
+        }
+
+        return names;
     }
 }

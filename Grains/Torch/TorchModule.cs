@@ -100,6 +100,65 @@ public sealed class TorchModule : IDisposable
         }
     }
 
+    /// <summary>
+    /// forward for a module with several outputs, selected by <paramref name="names"/> (tuple/list
+    /// positions or dict keys, see the shim's <c>oft_module_forward_rows</c>): one [N, Σw] tensor of
+    /// the flattened outputs side by side, and each output's width.
+    /// </summary>
+    internal unsafe (TorchTensorHandle Rows, long[] Widths) ForwardRows(IReadOnlyList<string> names, params ReadOnlySpan<TorchTensorHandle> inputs)
+    {
+        var pointers = stackalloc IntPtr[inputs.Length];
+        var namePointers = new IntPtr[names.Count];
+        var widths = new long[names.Count];
+        var added = 0;
+        try
+        {
+            for (var i = 0; i < names.Count; i++)
+            {
+                namePointers[i] = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(names[i]);
+            }
+
+            for (; added < inputs.Length; added++)
+            {
+                var ok = false;
+                inputs[added].DangerousAddRef(ref ok);
+                pointers[added] = inputs[added].DangerousGetHandle();
+            }
+
+            fixed (IntPtr* nameArray = namePointers)
+            fixed (long* widthArray = widths)
+            {
+                var status = NativeMethods.ModuleForwardRows(_handle, pointers, inputs.Length, nameArray, names.Count, out var output, widthArray);
+                if (status != 0)
+                {
+                    output.Dispose();
+                    try
+                    {
+                        NativeMethods.ThrowIfFailed(status);
+                    }
+                    catch (TorchException e)
+                    {
+                        throw new TorchException($"{System.IO.Path.GetFileName(Path)}: forward failed: {FirstLine(e.Message)}", e);
+                    }
+                }
+
+                return (output, widths);
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < added; i++)
+            {
+                inputs[i].DangerousRelease();
+            }
+
+            foreach (var pointer in namePointers)
+            {
+                System.Runtime.InteropServices.Marshal.FreeCoTaskMem(pointer);
+            }
+        }
+    }
+
     public void Dispose() => _handle.Dispose();
 
     /// <summary>

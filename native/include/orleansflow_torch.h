@@ -48,6 +48,16 @@ EXPORT_API(int) oft_module_load(const char* path, const char* device, int optimi
 EXPORT_API(int) oft_module_forward(oft_module* module, oft_tensor* const* inputs, int count, oft_tensor** out);
 
 /*
+ * forward(inputs...) for a module with several outputs (a feature network's pooled features, spatial
+ * features and logits): the result is a tensor (name_count must be 1), a tuple or list (its first
+ * name_count elements, in order) or a dict with string keys (the values of names[0..name_count-1]).
+ * Each output is flattened to [N, w_i]; *out is their concatenation [N, w_0 + ... ] along dim 1 in
+ * float32, and widths[i] = w_i.
+ */
+EXPORT_API(int) oft_module_forward_rows(oft_module* module, oft_tensor* const* inputs, int count, const char* const* names, int name_count,
+                                        oft_tensor** out, int64_t* widths);
+
+/*
  * CUDA only: replay a CUDA graph captured per set of input shapes instead of launching kernels one
  * by one (the first forward of a shape captures it). Fails with a message on a CPU build or device.
  */

@@ -259,6 +259,73 @@ EXPORT_API(int) oft_module_forward(oft_module* module, oft_tensor* const* inputs
   })
 }
 
+EXPORT_API(int) oft_module_forward_rows(oft_module* module, oft_tensor* const* inputs, int count, const char* const* names, int name_count,
+                                        oft_tensor** out, int64_t* widths) {
+  OFT_CATCH({
+    auto& m = *require(module, "module");
+    require(out, "out");
+    require(widths, "widths");
+    *out = nullptr;
+    if (count < 0 || (count > 0 && inputs == nullptr) || name_count < 1 || names == nullptr) {
+      throw std::invalid_argument("bad input or output list");
+    }
+    std::vector<c10::IValue> arguments;
+    arguments.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      arguments.emplace_back(unwrap(inputs[i], "input"));
+    }
+    c10::InferenceMode guard;
+    auto result = m.module.forward(arguments);
+    std::vector<at::Tensor> parts;
+    if (result.isTensor()) {
+      if (name_count != 1) {
+        throw std::invalid_argument("forward returned one tensor but " + std::to_string(name_count) + " outputs are declared");
+      }
+      parts.push_back(result.toTensor());
+    } else if (result.isTuple() || result.isList()) {
+      std::vector<c10::IValue> elements;
+      if (result.isTuple()) {
+        const auto& tuple = result.toTupleRef().elements();
+        elements.assign(tuple.begin(), tuple.end());
+      } else {
+        for (const auto& element : result.toList()) {
+          elements.emplace_back(element);
+        }
+      }
+      if (elements.size() < static_cast<size_t>(name_count)) {
+        throw std::invalid_argument("forward returned " + std::to_string(elements.size()) + " outputs but " + std::to_string(name_count) +
+                                    " are declared");
+      }
+      for (int i = 0; i < name_count; ++i) {
+        if (!elements[i].isTensor()) {
+          throw std::invalid_argument(std::string("output '") + names[i] + "' is " + elements[i].tagKind() + ", not a tensor");
+        }
+        parts.push_back(elements[i].toTensor());
+      }
+    } else if (result.isGenericDict()) {
+      auto dict = result.toGenericDict();
+      for (int i = 0; i < name_count; ++i) {
+        auto found = dict.find(c10::IValue(std::string(names[i])));
+        if (found == dict.end() || !found->value().isTensor()) {
+          throw std::invalid_argument(std::string("forward returned a dict without a tensor '") + names[i] + "'");
+        }
+        parts.push_back(found->value().toTensor());
+      }
+    } else {
+      throw std::invalid_argument("forward returned " + result.tagKind() + ", expected a tensor, tuple, list or dict of tensors");
+    }
+    const auto rows = parts[0].dim() > 0 ? parts[0].size(0) : 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].dim() < 1 || parts[i].size(0) != rows) {
+        throw std::invalid_argument(std::string("output '") + names[i] + "' does not have the batch's " + std::to_string(rows) + " rows");
+      }
+      parts[i] = parts[i].reshape({rows, -1}).to(at::kFloat);
+      widths[i] = parts[i].size(1);
+    }
+    *out = wrap(at::cat(parts, 1).contiguous());
+  })
+}
+
 EXPORT_API(int) oft_module_enable_cuda_graphs(oft_module* module, int enabled) {
   OFT_CATCH({
     auto& m = *require(module, "module");

@@ -13,4 +13,10 @@ internal static class DigitsModels
     public static string Features => Path.Combine(Directory, "digits-fid", "features.pt");
 
     public static string Reference => Path.Combine(Directory, "digits-fid", "reference.npz");
+
+    /// <summary>pool, spatial and logits of the FID-digits classifier in one module (tools/export_eval_networks.py digits).</summary>
+    public static string Evaluation => Path.Combine(Directory, "digits-fid", "eval.pt");
+
+    /// <summary>The 1,797 digits as an ADM reference batch: arr_0, mu, sigma, mu_s, sigma_s.</summary>
+    public static string ReferenceBatch => Path.Combine(Directory, "digits-fid", "reference-batch.npz");
 }
