@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansFlow.Ids;
@@ -21,7 +22,12 @@ namespace OrleansFlow.Cluster;
 /// unfinished job when a member dies (<see cref="JobResumer"/>), and a reminder does it at the latest
 /// a minute later. A stale twin activation cannot count anything: its next write fails on the ETag.
 /// </para>
+/// <para>
+/// Random placement: Orleans' default may put every scheduler on the silo that received the
+/// submissions (../shared/STACK.md); spread, the schedulers' work and the jobs a silo death interrupts are shared.
+/// </para>
 /// </summary>
+[RandomPlacement]
 public sealed partial class JobSchedulerGrain(
     [PersistentState("ledger", OrleansFlowOptions.StorageName)] IPersistentState<JobLedger> ledger,
     IJobCatalog catalog,
