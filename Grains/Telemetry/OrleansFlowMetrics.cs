@@ -21,10 +21,6 @@ public static class OrleansFlowMetrics
 
     private static readonly Meter Meter = new(Name);
 
-    private static readonly Lock ShardsLock = new();
-
-    private static ShardCounts? _shards;
-
     public static ActivitySource Tracing { get; } = new(Name);
 
     /// <summary>Samples produced by the samplers (jobs and <c>/v1/generate</c>), by model.</summary>
@@ -63,22 +59,6 @@ public static class OrleansFlowMetrics
     public static Histogram<double> GenerateDuration { get; } = Meter.CreateHistogram(
         "orleansflow.generate.duration", "s", "Latency of POST /v1/generate", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
-    /// <summary>
-    /// Shards of running jobs by state (<c>pending</c>, <c>leased</c>) in the whole cluster, as last
-    /// counted by <see cref="ReportShardCounts"/>: a scrape never queries the store itself.
-    /// </summary>
-    public static ObservableGauge<long> Shards { get; } = Meter.CreateObservableGauge(
-        "orleansflow.shards", ObserveShards, "{shard}", "Shards of unfinished jobs by state, cluster-wide (cached store count)");
-
-    /// <summary>Caches the cluster's shard counts for the <see cref="Shards"/> gauge.</summary>
-    public static void ReportShardCounts(ShardCounts counts)
-    {
-        lock (ShardsLock)
-        {
-            _shards = counts;
-        }
-    }
-
     /// <summary>Counts the samples and evaluations of one generated batch.</summary>
     public static void RecordBatch(string model, int samples, long predictorNfe, long refinerNfe)
     {
@@ -89,25 +69,5 @@ public static class OrleansFlowMetrics
         {
             RefinerEvaluations.Add(samples * refinerNfe, tag);
         }
-    }
-
-    private static IEnumerable<Measurement<long>> ObserveShards()
-    {
-        ShardCounts counts;
-        lock (ShardsLock)
-        {
-            if (_shards is not { } cached)
-            {
-                return [];
-            }
-
-            counts = cached;
-        }
-
-        return
-        [
-            new Measurement<long>(counts.Pending, [new KeyValuePair<string, object?>("state", "pending")]),
-            new Measurement<long>(counts.Leased, [new KeyValuePair<string, object?>("state", "leased")]),
-        ];
     }
 }

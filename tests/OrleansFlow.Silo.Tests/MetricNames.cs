@@ -25,7 +25,6 @@ internal static class MetricNames
         ["orleansflow_model_load_duration_seconds"] = "histogram",
         ["orleansflow_model_warmup_duration_seconds"] = "histogram",
         ["orleansflow_generate_duration_seconds"] = "histogram",
-        ["orleansflow_shards"] = "gauge",
     };
 
     /// <summary>How many instruments <see cref="OrleansFlowMetrics"/> declares (each must have a family above).</summary>
