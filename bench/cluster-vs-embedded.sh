@@ -1,30 +1,51 @@
 #!/usr/bin/env bash
-# The same FID job embedded and on a local 3-silo cluster (one PostgreSQL, this machine), run back
-# to back, and the ratio of samples/s: what coordination through PostgreSQL costs. Figures, not a test.
-#   bench/cluster-vs-embedded.sh [SAMPLES=40000] [SHARD_SIZE=500] [SILOS=3]
+# The same gmm-demo FID job embedded (one in-process Orleans silo), on a local 1-silo Orleans cluster and
+# on a local 3-silo one (one PostgreSQL, this machine), back to back in one run, with the ratios of
+# samples/s. The 1-silo cluster gets as many workers as the machine has cores, like embedded; the
+# 3 silos one worker each (WORKERS3), so all runs use the same cores. Figures, not a test.
+#   bench/cluster-vs-embedded.sh [SAMPLES=50000] [SHARD_SIZE=1000] [WORKERS3=1]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-samples="${1:-40000}"; shard="${2:-500}"; silos="${3:-3}"
-out="$(mktemp -d)"; port=8281
+samples="${1:-50000}"; shard="${2:-1000}"; workers3="${3:-1}"
+cores="$(nproc)"; out="$(mktemp -d)"; port=8281
 job=(fid --samples "$samples" --shard-size "$shard" --sampler heun:steps=8 --quiet)
 cd "$root"
+cluster=""
+stop_cluster() {
+  [ -n "$cluster" ] || return 0
+  kill -TERM "$cluster" 2>/dev/null || true; wait "$cluster" 2>/dev/null || true; cluster=""
+}
+trap 'stop_cluster; rm -rf "$out"' EXIT
 
-./orleansflow "${job[@]}" --out "$out/embedded" >/dev/null
-"$root/run-local-cluster" "$silos" "$port" >"$out/cluster.log" 2>&1 &
-cluster=$!
-trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$out"' EXIT
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 1; done
-for i in $(seq 1 $((silos - 1))); do until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done; done
-./orleansflow "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/cluster" >/dev/null 2>&1
+# Runs the job on a fresh local cluster of $1 silos with $2 workers each; the summary lands in $out/$3.
+on_cluster() {
+  local silos="$1" workers="$2" name="$3"
+  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "$silos" "$port" >"$out/$name.log" 2>&1 &
+  cluster=$!
+  for i in $(seq 0 $((silos - 1))); do
+    until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done
+  done
+  ./orleansflow "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/$name" >/dev/null 2>&1
+  stop_cluster
+}
 
-/usr/bin/python3 - "$out" "$silos" "$(nproc)" <<'PY'
+./orleansflow "${job[@]}" --workers "$cores" --out "$out/embedded" >/dev/null
+on_cluster 1 "$cores" cluster1
+on_cluster 3 "$workers3" cluster3
+
+/usr/bin/python3 - "$out" "$cores" "$workers3" <<'PY'
 import json, sys
-out, silos, cores = sys.argv[1], sys.argv[2], sys.argv[3]
-e = json.load(open(f"{out}/embedded/summary.json")); c = json.load(open(f"{out}/cluster/summary.json"))
+out, cores, workers3 = sys.argv[1], sys.argv[2], sys.argv[3]
+runs = [("embedded (in-process silo)", "embedded", cores), ("cluster, 1 silo", "cluster1", cores), ("cluster, 3 silos", "cluster3", f"3 x {workers3}")]
+s = {key: json.load(open(f"{out}/{key}/summary.json")) for _, key, _ in runs}
+e = s["embedded"]
 print(f"FID job: {e['samples']:,} samples of {e['spec']['model']}, {e['spec']['sampler']}, shards of {e['spec']['shardSize']}; {cores} cores")
-print(f"{'run':<28}{'seconds':>9}{'samples/s':>12}{'FID':>12}")
-print(f"{'embedded (1 process)':<28}{e['seconds']:>9.2f}{e['samplesPerSecond']:>12,.0f}{e['fid']:>12.6f}")
-print(f"{f'cluster ({silos} silos + PostgreSQL)':<28}{c['seconds']:>9.2f}{c['samplesPerSecond']:>12,.0f}{c['fid']:>12.6f}")
-print(f"cluster/embedded samples/s: {c['samplesPerSecond'] / e['samplesPerSecond']:.2f}x; FID identical: {e['fid'] == c['fid']}")
-print("cluster seconds run from submission to finalisation; all silos share this machine's cores")
+print(f"{'run':<28}{'workers':>9}{'seconds':>9}{'samples/s':>12}{'FID':>12}")
+for label, key, workers in runs:
+    r = s[key]
+    print(f"{label:<28}{workers:>9}{r['seconds']:>9.2f}{r['samplesPerSecond']:>12,.0f}{r['fid']:>12.6f}")
+print(f"1-silo cluster / embedded samples/s: {s['cluster1']['samplesPerSecond'] / e['samplesPerSecond']:.2f}x")
+print(f"3 silos / 1 silo samples/s: {s['cluster3']['samplesPerSecond'] / s['cluster1']['samplesPerSecond']:.2f}x")
+print(f"FID identical in all runs: {len({r['fid'] for r in s.values()}) == 1}")
+print("cluster seconds run from submission to finalisation; all silos and PostgreSQL share this machine's cores")
 PY
