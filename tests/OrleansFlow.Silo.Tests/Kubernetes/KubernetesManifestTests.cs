@@ -48,7 +48,8 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         Assert.Equal("http", service.Text("spec.ports.0.name"));
         var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
-        Assert.Equal($"http://$(POD_IP):{port}", Env(Container)[Prefix + nameof(SiloOptions.AdvertisedAddress)]);
+        // Orleans' advertised address is an IP (peers and clients reach the pod at it), not a URL.
+        Assert.Equal("$(POD_IP)", Env(Container)[Prefix + nameof(SiloOptions.AdvertisedAddress)]);
     }
 
     [Fact]
@@ -57,9 +58,15 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         var service = K8s.Single("base", "Service", "orleansflow-silo");
         var servicePorts = service.List("spec.ports").Cast<Dictionary<object, object>>().ToDictionary(p => (string)p["name"], StringComparer.Ordinal);
 
-        // The silo configures no ports of its own yet, so it listens on Orleans' defaults.
-        foreach (var (name, port) in new[] { ("silo", EndpointOptions.DEFAULT_SILO_PORT), ("gateway", EndpointOptions.DEFAULT_GATEWAY_PORT) })
+        // The ConfigMap's SiloPort and GatewayPort are what the silo listens on (SiloOptions), and Orleans' defaults.
+        var config = (Dictionary<object, object>)K8s.Single("base", "ConfigMap", "orleansflow-silo").Get("data")!;
+        foreach (var (name, setting, port) in new[]
         {
+            ("silo", nameof(SiloOptions.SiloPort), EndpointOptions.DEFAULT_SILO_PORT),
+            ("gateway", nameof(SiloOptions.GatewayPort), EndpointOptions.DEFAULT_GATEWAY_PORT),
+        })
+        {
+            Assert.Equal(port.ToString(CultureInfo.InvariantCulture), config[Prefix + setting]);
             Assert.Equal(port.ToString(CultureInfo.InvariantCulture), Port(Container, name)["containerPort"]);
             Assert.Equal("TCP", Port(Container, name)["protocol"]);
             Assert.Equal(name, servicePorts[name]["targetPort"]);
