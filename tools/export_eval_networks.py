@@ -15,8 +15,9 @@ returns (pool, spatial, logits) - pooled features (FID, precision/recall, KID), 
              It needs pytorch-fid importable (pip install pytorch-fid) and the weights file; neither is
              on this machine, so this path has not been run here.
 
-The digits network mirrors ADM's choices at digits scale: pool = the classifier's 64 penultimate
-features (the FID-digits features), spatial = the first 7 channels of its last convolution
+The digits network mirrors ADM's choices at digits scale: pool = the classifier's last convolution
+averaged over its 4 x 4 positions (64, the FID-digits features, as Inception's pool_3 averages its
+last block), spatial = the first 7 channels of its last convolution
 (4 x 4 x 7 = 112, flattened in H, W, C order as ADM flattens TF's NHWC mixed_6/conv), logits = its
 10-class head.
 
@@ -60,13 +61,11 @@ class DigitsEval(nn.Module):
 
     def forward(self, x: torch.Tensor):
         c = self.classifier
-        # The layers of digits_common.Classifier.features, kept apart to expose the last convolution;
-        # export_digits() checks the pooled output equals classifier.features(x) exactly.
-        h = F.relu(c.conv1(x))
-        h = F.max_pool2d(F.relu(c.conv2(h)), 2)
-        h = F.relu(c.conv3(h))
-        pool = torch.tanh(c.fc(h.flatten(1)))
-        return pool, first_channels_hwc(h), c.head(pool)
+        # One pass through digits_common.Classifier exposing its last convolution; export_digits()
+        # checks pool equals classifier.pooled(x) (features.pt) and logits classifier.pt exactly.
+        h = c.spatial(x)
+        logits = c.head(torch.tanh(c.fc(h.flatten(1))))
+        return h.mean(dim=(2, 3)), first_channels_hwc(h), logits
 
 
 def save(module: nn.Module, path: str, input_kind: str):
@@ -90,7 +89,7 @@ def export_digits(out_dir: str):
     with torch.no_grad():
         inputs = fid_preprocess(x)
         pool, spatial, logits = module(inputs)
-        if not torch.equal(pool, classifier.features(inputs)) or not torch.equal(logits, scripted(inputs)):
+        if not torch.equal(pool, classifier.pooled(inputs)) or not torch.equal(logits, scripted(inputs)):
             raise SystemExit("DigitsEval no longer matches digits_common.Classifier: update its forward")
     path = os.path.join(out_dir, "eval.pt")
     save(module, path, "native")

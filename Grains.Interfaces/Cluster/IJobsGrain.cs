@@ -14,6 +14,7 @@ public interface IJobsGrain : IGrainWithIntegerKey
     /// finds that job) and starts its scheduler. A bad spec comes back as <see cref="SubmitResult.Error"/>.
     /// </summary>
     [Alias("Submit")]
+    [ResponseTimeout(LongCall.Timeout)]
     Task<SubmitResult> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken = default);
 
     /// <summary>The most recent jobs first.</summary>

@@ -9,6 +9,7 @@ public interface ISamplerGrain : IGrainWithStringKey
 {
     /// <summary>Runs one shard and writes its result blob (create-only, deterministic); says how it ended.</summary>
     [Alias("RunShard")]
+    [ResponseTimeout(LongCall.Timeout)]
     Task<ShardReport> RunShardAsync(ShardWork work, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -16,10 +17,12 @@ public interface ISamplerGrain : IGrainWithStringKey
     /// run; the error names the field, null when the spec is valid.
     /// </summary>
     [Alias("Prepare")]
+    [ResponseTimeout(LongCall.Timeout)]
     Task<SpecError?> PrepareAsync(Jobs.JobSpec spec, CancellationToken cancellationToken = default);
 
     /// <summary>Merges a finished job's shard results in shard order and writes its files (statistics, summary.json).</summary>
     [Alias("Finalize")]
+    [ResponseTimeout(LongCall.Timeout)]
     Task<Jobs.JobSummary> FinalizeAsync(FinalizeWork work, CancellationToken cancellationToken = default);
 
     /// <summary>Whether the model is loaded on this silo (the scheduler prefers warm silos).</summary>
