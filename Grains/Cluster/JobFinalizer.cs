@@ -12,7 +12,8 @@ namespace OrleansFlow.Cluster;
 /// finalisation of a job counts.
 /// </summary>
 public sealed partial class JobFinalizer(
-    IClusterStore store, IBlobStore blobs, SamplerDirectory samplers, WorkerOptions options, ILogger<JobFinalizer> logger, TimeProvider? clock = null)
+    IClusterStore store, IBlobStore blobs, SamplerDirectory samplers, WorkerOptions options, ILogger<JobFinalizer> logger, TimeProvider? clock = null,
+    Models.Registry.RegistryResolver? registry = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
@@ -33,11 +34,11 @@ public sealed partial class JobFinalizer(
                 ?? throw new InvalidOperationException($"job {lease.Job} vanished during finalisation");
             var actor = samplers.Get(lease.Spec.Model);
             using var busy = actor.Use();
-            var job = ResolvedJob.Create(lease.Spec, actor.Model);
+            var job = ResolvedJob.Create(registry?.Localize(lease.Spec) ?? lease.Spec, actor.Model);
             var layout = layoutOf(lease.Job);
             var run = runOf?.Invoke(record) ?? RunOf(record, actor.Model.Backend.Name);
             var summary = await JobOutput.For(job, blobs, layout).FinalizeAsync(run, cancellationToken);
-            summary = summary with { Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
+            summary = summary with { Spec = lease.Spec, Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
             await blobs.TryCreateAsync(layout.Summary, JobJson.Serialize(summary), cancellationToken);
             if (!await store.CompleteJobAsync(lease, summary, cancellationToken))
             {

@@ -13,7 +13,8 @@ namespace OrleansFlow.Cluster;
 /// working), then records the outcome under the lease's token.
 /// </summary>
 public sealed partial class ShardExecutor(
-    IClusterStore store, IBlobStore blobs, SamplerDirectory samplers, WorkerOptions options, ILogger<ShardExecutor> logger, TimeProvider? clock = null)
+    IClusterStore store, IBlobStore blobs, SamplerDirectory samplers, WorkerOptions options, ILogger<ShardExecutor> logger, TimeProvider? clock = null,
+    Models.Registry.RegistryResolver? registry = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
@@ -67,7 +68,7 @@ public sealed partial class ShardExecutor(
             var actor = samplers.Get(lease.Spec.Model);
             using var busy = actor.Use();
             actor.WarmFor(lease.Spec);
-            var output = JobOutput.For(ResolvedJob.ForShards(lease.Spec, actor.Model), blobs, layout);
+            var output = JobOutput.For(ResolvedJob.ForShards(registry?.Localize(lease.Spec) ?? lease.Spec, actor.Model), blobs, layout);
             existed = await blobs.ExistsAsync(output.ShardResult(lease.Range), work.Token);
             if (options.InjectedFault?.Invoke(lease) is { } fault)
             {

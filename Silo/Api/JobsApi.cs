@@ -4,6 +4,7 @@ using OrleansFlow.Actors;
 using OrleansFlow.Cluster;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
+using OrleansFlow.Models.Registry;
 using OrleansFlow.Silo.Hosting;
 
 namespace OrleansFlow.Silo.Api;
@@ -25,7 +26,8 @@ public static class JobsApi
         jobs.MapGet("/{id}/events", EventsAsync);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, IClusterStore store, SamplerDirectory samplers, IOptions<SiloOptions> options, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(
+        HttpRequest request, IClusterStore store, SamplerDirectory samplers, RegistryResolver registry, IOptions<SiloOptions> options, CancellationToken ct)
     {
         string? key = request.Headers["Idempotency-Key"];
         if (key is { Length: 0 or > MaxIdempotencyKeyLength })
@@ -38,8 +40,9 @@ public static class JobsApi
         {
             spec = await JsonSerializer.DeserializeAsync<JobSpec>(request.Body, JobJson.Options, ct)
                 ?? throw new SpecException("body", "must be a job spec");
+            ApiNames.Require(spec);
             var model = samplers.Get(spec.Model).Model;
-            ResolvedJob.Create(spec, model);
+            ResolvedJob.Create(registry.Localize(spec), model);
             var submission = new JobSubmission(JobId.New(), spec, model.Info.Key, key, options.Value.MaxAttempts);
             var result = await store.SubmitAsync(submission, ct);
             var view = JobView.Of(result.Job);

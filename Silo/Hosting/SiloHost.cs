@@ -41,11 +41,14 @@ public static class SiloHost
             LeaseTtl = TimeSpan.FromSeconds(options.LeaseTtlSeconds),
             InjectedFault = PoisonShard.Parse(options.PoisonShard),
         });
-        builder.Services.AddSingleton(new SamplerDirectory(new SamplerDirectoryOptions
-        {
-            IdleTimeout = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
-            MemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
-        }));
+        builder.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId));
+        builder.Services.AddSingleton(services => new SamplerDirectory(
+            new SamplerDirectoryOptions
+            {
+                IdleTimeout = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
+                MemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
+            },
+            loader: services.GetRequiredService<Models.Registry.RegistryResolver>().LoadModel));
         builder.Services.AddSingleton<IClusterStore>(services => ClusterStores.Create(options, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<IBlobStore>(_ => BlobStores.Create(options.Store, options.StoreContainer));
         builder.Services.AddSingleton<ShardExecutor>();

@@ -51,6 +51,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["OrleansFlow__Schema"] = postgres.NewSchemaName("cluster"),
             ["OrleansFlow__Token"] = Token,
             ["OrleansFlow__Store"] = Path.Combine(root, "store"),
+            ["OrleansFlow__ModelCache"] = Path.Combine(root, "model-cache"),
             ["OrleansFlow__Workers"] = settings.WorkersPerSilo.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__LeaseTtlSeconds"] = settings.LeaseTtl.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__HeartbeatSeconds"] = "1",
