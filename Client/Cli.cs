@@ -23,6 +23,7 @@ public static class Cli
             BenchCommand.Create(output, error),
             BenchTorchCommand.Create(output, error),
             FidTableCommand.Create(output, error),
+            ModelsCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

@@ -122,6 +122,11 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
                 throw new SpecException(field, $"'{source}' has neither {Torch.ModelPackage.ManifestFile} (a model package) nor {MixtureFile} (an analytic mixture)");
             }
 
+            if (kind == RegistryKind.Model && files.Any(f => f.Path == Torch.ModelPackage.ManifestFile))
+            {
+                SelfContainedPackage.Require(source, $"'{source}'");
+            }
+
             if (kind != RegistryKind.Model && files.Count != 1)
             {
                 throw new SpecException(field, $"'{source}': a {field} entry is one file, give the file itself");

@@ -25,7 +25,14 @@ public sealed class RegistryResolver(ModelCache cache)
         var name = RegistryName.Parse(model, RegistryKind.Model.Field());
         using var entry = cache.AcquireAsync(RegistryKind.Model, name, CancellationToken.None).GetAwaiter().GetResult();
         var mixture = entry.PathOf(ModelRegistry.MixtureFile);
-        return File.Exists(mixture) ? GaussianMixtureJson.Load(mixture, name.Value) : ModelCatalog.Load(entry.Directory);
+        if (File.Exists(mixture))
+        {
+            return GaussianMixtureJson.Load(mixture, name.Value);
+        }
+
+        // The manifest came from the store: its files must not lead out of the cache.
+        SelfContainedPackage.Require(entry.Directory, $"model '{name}'");
+        return ModelCatalog.Load(entry.Directory);
     }
 
     /// <summary>
