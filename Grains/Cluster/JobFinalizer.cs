@@ -38,7 +38,7 @@ public sealed partial class JobFinalizer(
             var layout = layoutOf(lease.Job);
             var run = runOf?.Invoke(record) ?? RunOf(record, actor.Model.Backend.Name);
             var summary = await JobOutput.For(job, blobs, layout).FinalizeAsync(run, cancellationToken);
-            summary = summary with { Spec = lease.Spec, Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
+            summary = (registry is null ? summary : Models.Registry.RegistryResolver.InNames(summary, lease.Spec)) with { Outputs = [layout.Relative(layout.Summary), .. summary.Outputs] };
             await blobs.TryCreateAsync(layout.Summary, JobJson.Serialize(summary), cancellationToken);
             if (!await store.CompleteJobAsync(lease, summary, cancellationToken))
             {

@@ -98,6 +98,18 @@ public sealed class RegistryApiTests(PostgresFixture postgres)
             Assert.Equal(Mixture, await File.ReadAllTextAsync(cached));
         }
 
+        // A reference by name: the mixture's exact moments as an .npz give the same FID, and the summary names it.
+        var (mean, covariance) = Models.GaussianMixtureJson.Parse(Mixture, "m").Moments([0.5, 0.5]);
+        var npz = Path.Combine(cluster.Root, "mix-ref.npz");
+        new Statistics.GaussianStatistics(mean, covariance).WriteNpz(npz);
+        await registry.PushAsync(RegistryKind.Reference, npz, RegistryName.Parse("mix-ref", "name"), default);
+        var referenced = await cluster.WaitAsync((await client.SubmitAsync(spec with { Reference = "mix-ref" }, "registry-job-ref", default)).Id, TimeSpan.FromMinutes(3));
+
+        Assert.Equal("succeeded", referenced.State);
+        Assert.Equal("registry reference 'mix-ref'", referenced.Summary!.Reference);
+        Assert.Equal("mix-ref", referenced.Summary.Spec.Reference);
+        Assert.Equal(job.Summary.Fid!.Value, referenced.Summary.Fid!.Value, 10);
+
         await PushCorruptAsync(store, "mix-b");
         using (var http = cluster.Http())
         {

@@ -45,6 +45,13 @@ public sealed class RegistryResolver(ModelCache cache)
         Reference = spec.Reference is { } reference ? LocalFile(RegistryKind.Reference, reference) : null,
     };
 
+    /// <summary>A summary made from a <see cref="Localize"/>d spec, told in names again: no cache path reaches a client.</summary>
+    public static JobSummary InNames(JobSummary summary, JobSpec named) => summary with
+    {
+        Spec = named,
+        Reference = named.Reference is { } reference ? $"registry reference '{reference}'" : summary.Reference,
+    };
+
     private string LocalFile(RegistryKind kind, string text)
     {
         var name = RegistryName.Parse(text, kind.Field());
