@@ -22,7 +22,7 @@ public sealed class ModelRegistryTests : IDisposable
     {
         var package = _temp.Combine("pkg");
         Directory.CreateDirectory(Path.Combine(package, "sub"));
-        File.WriteAllText(Path.Combine(package, "model.json"), "{}");
+        File.WriteAllText(Path.Combine(package, "model.json"), """{"input_shape":[1,2,2], "files":{"predictor":"sub/weights.pt"}}""");
         File.WriteAllBytes(Path.Combine(package, "sub", "weights.pt"), [.. Enumerable.Range(0, 1000).Select(i => (byte)i)]);
 
         var pushed = await _registry.PushAsync(RegistryKind.Model, package, RegistryName.Parse("tiny@1", "name"), default);
@@ -30,7 +30,7 @@ public sealed class ModelRegistryTests : IDisposable
 
         Assert.NotNull(found);
         Assert.Equal(["model.json", "sub/weights.pt"], found.Files.Select(f => f.Path));
-        Assert.Equal([2L, 1000L], found.Files.Select(f => f.Size));
+        Assert.Equal([new FileInfo(Path.Combine(package, "model.json")).Length, 1000L], found.Files.Select(f => f.Size));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(package, "sub", "weights.pt")))), found.Files[1].Sha256);
         Assert.Equal(pushed.Upload, found.Upload);
         Assert.True(File.Exists(_temp.Combine("store", "models", "tiny@1", "manifest.json")));
