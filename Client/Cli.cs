@@ -24,6 +24,7 @@ public static class Cli
             BenchTorchCommand.Create(output, error),
             BenchFrechetCommand.Create(output, error),
             FidTableCommand.Create(output, error),
+            ModelsCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

@@ -90,7 +90,7 @@ public sealed partial class SamplerGrain(
             await Task.Run(
                 () =>
                 {
-                    ResolvedJob.Create(spec, actor.Model);
+                    ResolvedJob.Create(loader.Localize(spec), actor.Model);
                     actor.WarmFor(spec);
                 },
                 cancellationToken);
@@ -110,9 +110,9 @@ public sealed partial class SamplerGrain(
         return await Task.Run(
             async () =>
             {
-                var job = ResolvedJob.Create(work.Spec, actor.Model);
+                var job = ResolvedJob.Create(loader.Localize(work.Spec), actor.Model);
                 var run = new RunRecord(work.Seconds, work.SamplesGenerated, work.ResumedShards, actor.Model.Backend.Name);
-                var summary = await JobOutput.For(job, place.Blobs, place.Layout).FinalizeAsync(run, cancellationToken);
+                var summary = loader.InNames(await JobOutput.For(job, place.Blobs, place.Layout).FinalizeAsync(run, cancellationToken), work.Spec);
                 summary = summary with { Outputs = [place.Layout.Relative(place.Layout.Summary), .. summary.Outputs] };
                 await place.Blobs.TryCreateAsync(place.Layout.Summary, JobJson.Serialize(summary), cancellationToken);
                 return summary;
@@ -153,7 +153,7 @@ public sealed partial class SamplerGrain(
 
         actor.WarmFor(work.Spec);
         var place = storage.For(job);
-        var output = JobOutput.For(ResolvedJob.ForShards(work.Spec, actor.Model), place.Blobs, place.Layout);
+        var output = JobOutput.For(ResolvedJob.ForShards(loader.Localize(work.Spec), actor.Model), place.Blobs, place.Layout);
         if (await place.Blobs.ExistsAsync(output.ShardResult(work.Range), cancellationToken))
         {
             return ShardOutcome.AlreadyWritten;

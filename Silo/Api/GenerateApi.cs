@@ -40,6 +40,7 @@ public static class GenerateApi
     {
         try
         {
+            ApiNames.RequireModel(request.Model);
             var max = options.MaxGenerateSamples;
             if (request.Samples < 1 || request.Samples > max)
             {

@@ -38,6 +38,8 @@ public static class JobsApi
         {
             spec = await JsonSerializer.DeserializeAsync<JobSpec>(request.Body, JobJson.Options, ct)
                 ?? throw new SpecException("body", "must be a job spec");
+            // Names only, checked on the text before the spec reaches a grain that could read a file.
+            ApiNames.Require(spec);
             spec.Validate();
         }
         catch (SpecException e)

@@ -58,6 +58,9 @@ public static class SiloHost
             ClusterProviders.Use(silo, options);
             silo.UseOrleansFlowKubernetes();
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
+            // Over the API only registry names load (docs/models.md); replaces the catalog's local paths.
+            silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId));
+            silo.Services.AddSingleton<IModelLoader, RegistryModelLoader>();
             silo.AddOrleansFlow(new OrleansFlowOptions
             {
                 Workers = options.Workers,

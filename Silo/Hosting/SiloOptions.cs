@@ -28,6 +28,21 @@ public sealed class SiloOptions
     /// <summary>The blob container when <see cref="Store"/> is a connection string.</summary>
     public string? StoreContainer { get; set; }
 
+    /// <summary>
+    /// The model registry (docs/models.md), in the same forms as <see cref="Store"/>; unset = the blob
+    /// store itself. Requests name models, features and references in it; the API takes no paths.
+    /// </summary>
+    public string? Models { get; set; }
+
+    /// <summary>The registry's container when <see cref="Models"/> is a connection string (default: <see cref="StoreContainer"/>).</summary>
+    public string? ModelsContainer { get; set; }
+
+    /// <summary>Local directory the registry's entries are downloaded into, in a folder per <see cref="NodeId"/>; it belongs to one registry.</summary>
+    public string ModelCache { get; set; } = "model-cache";
+
+    /// <summary>Bytes of downloaded entries kept at most (least recently used deleted beyond it).</summary>
+    public long ModelCacheBytes { get; set; } = 20L << 30;
+
     /// <summary>This silo's name in Orleans' membership table and on the dashboard (default: host name and process id).</summary>
     public string? NodeId { get; set; }
 

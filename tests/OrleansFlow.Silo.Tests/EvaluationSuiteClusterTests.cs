@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using OrleansFlow.Client;
 using OrleansFlow.Jobs;
+using OrleansFlow.Models.Registry;
+using OrleansFlow.Storage;
 using OrleansFlow.Testing;
 
 namespace OrleansFlow.Silo.Tests;
@@ -14,16 +17,19 @@ public sealed class EvaluationSuiteClusterTests(PostgresFixture postgres)
         var models = Path.Combine(RepositoryRoot(), "models");
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 2);
         var scratch = Path.Combine(cluster.Root, "client");
-        string[] job =
+        // The cluster takes registry names (docs/models.md), the embedded CLI the same files by path.
+        await PushDigitsAsync(models, cluster);
+        string[] options = ["--sampler", "euler:steps=2", "--samples", "600", "--shard-size", "150", "--batch-size", "50", "--metrics", "fid,sfid,is,prc,kid", "--quiet"];
+        string[] named = ["fid", "--model", "digits-rf", "--features", "digits-eval", "--reference", "digits-batch", .. options];
+        string[] local =
         [
-            "fid", "--model", Path.Combine(models, "digits-rf"), "--sampler", "euler:steps=2", "--samples", "600", "--shard-size", "150", "--batch-size", "50",
-            "--features", Path.Combine(models, "digits-fid", "eval.pt"), "--reference", Path.Combine(models, "digits-fid", "reference-batch.npz"),
-            "--metrics", "fid,sfid,is,prc,kid", "--quiet",
+            "fid", "--model", Path.Combine(models, "digits-rf"),
+            "--features", Path.Combine(models, "digits-fid", "eval.pt"), "--reference", Path.Combine(models, "digits-fid", "reference-batch.npz"), .. options,
         ];
         var error = new StringWriter();
 
-        var exit = await Cli.RunAsync([.. job, "--cluster", cluster.Silos[0].Address.ToString(), "--token", TestCluster.Token, "--out", Path.Combine(scratch, "cluster")], new StringWriter(), error);
-        var embeddedExit = await Cli.RunAsync([.. job, "--out", Path.Combine(scratch, "embedded")], new StringWriter(), new StringWriter());
+        var exit = await Cli.RunAsync([.. named, "--cluster", cluster.Silos[0].Address.ToString(), "--token", TestCluster.Token, "--out", Path.Combine(scratch, "cluster")], new StringWriter(), error);
+        var embeddedExit = await Cli.RunAsync([.. local, "--out", Path.Combine(scratch, "embedded")], new StringWriter(), new StringWriter());
 
         Assert.True(exit == 0, error + cluster.Logs());
         Assert.Equal(0, embeddedExit);
@@ -38,6 +44,26 @@ public sealed class EvaluationSuiteClusterTests(PostgresFixture postgres)
         Assert.Equal(embedded5.Kid, cluster5.Kid);
         Assert.Equal(embedded5.KidSpread, cluster5.KidSpread);
         Assert.Equal(embedded5.FidSpread, cluster5.FidSpread);
+    }
+
+    /// <summary>The digits model (made self-contained: its features file copied in), eval features and reference batch, by name.</summary>
+    private static async Task PushDigitsAsync(string models, TestCluster cluster)
+    {
+        var registry = new ModelRegistry(new LocalDirectoryBlobStore(cluster.StorePath));
+        var package = Path.Combine(cluster.Root, "digits-rf");
+        Directory.CreateDirectory(package);
+        foreach (var file in Directory.GetFiles(Path.Combine(models, "digits-rf")))
+        {
+            File.Copy(file, Path.Combine(package, Path.GetFileName(file)));
+        }
+
+        File.Copy(Path.Combine(models, "digits-fid", "features.pt"), Path.Combine(package, "features.pt"));
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(package, "model.json")))!;
+        manifest["files"]!["features"] = "features.pt";
+        await File.WriteAllTextAsync(Path.Combine(package, "model.json"), manifest.ToJsonString());
+        await registry.PushAsync(RegistryKind.Model, package, RegistryName.Parse("digits-rf", "name"), default);
+        await registry.PushAsync(RegistryKind.Features, Path.Combine(models, "digits-fid", "eval.pt"), RegistryName.Parse("digits-eval", "name"), default);
+        await registry.PushAsync(RegistryKind.Reference, Path.Combine(models, "digits-fid", "reference-batch.npz"), RegistryName.Parse("digits-batch", "name"), default);
     }
 
     private static string RepositoryRoot()

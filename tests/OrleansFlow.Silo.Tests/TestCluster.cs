@@ -54,6 +54,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["OrleansFlow__AdvertisedAddress"] = "127.0.0.1",
             ["OrleansFlow__Token"] = Token,
             ["OrleansFlow__Store"] = Path.Combine(root, "store"),
+            ["OrleansFlow__ModelCache"] = Path.Combine(root, "model-cache"),
             ["OrleansFlow__Workers"] = settings.WorkersPerSilo.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__MaxAttempts"] = settings.MaxAttempts.ToString(CultureInfo.InvariantCulture),
             ["OrleansFlow__MaxRequestBodyBytes"] = settings.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
