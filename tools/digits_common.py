@@ -281,8 +281,9 @@ def heun_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> to
 
 
 @torch.no_grad()
-def flowturbo_sample(model, refiner, x0: torch.Tensor, labels: torch.Tensor, heun: int, pseudo: int, refine: int) -> torch.Tensor:
-    """FlowTurbo on t_k = k/(H+P+R), as Grains/Sampling/FlowTurboSampler.cs and FlowTurbo's models_assemble.py."""
+def predictor_steps(model, x0: torch.Tensor, labels: torch.Tensor, heun: int, pseudo: int, refine: int):
+    """FlowTurbo's H Heun and P pseudo-corrector steps on t_k = k/(H+P+R): the point reached and the
+    velocity kept for the refiner steps (evaluated once more when no step kept one, as DESIGN.md says)."""
     n = heun + pseudo + refine
     x, h, kept = x0.clone(), 1.0 / n, None
     for k in range(heun + pseudo):
@@ -290,6 +291,15 @@ def flowturbo_sample(model, refiner, x0: torch.Tensor, labels: torch.Tensor, heu
         kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
         x = x + h / 2 * (d + kept)
     u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x)), labels)
+    return x, u
+
+
+@torch.no_grad()
+def flowturbo_sample(model, refiner, x0: torch.Tensor, labels: torch.Tensor, heun: int, pseudo: int, refine: int) -> torch.Tensor:
+    """FlowTurbo on t_k = k/(H+P+R), as Grains/Sampling/FlowTurboSampler.cs and FlowTurbo's models_assemble.py."""
+    n = heun + pseudo + refine
+    x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
+    h = 1.0 / n
     for k in range(heun + pseudo, n):
         d = refiner(x, grid_times(n, k, len(x)), u, labels) + u
         d_next = refiner(x + h * d, grid_times(n, k + 1, len(x)), u, labels) + d

@@ -30,7 +30,7 @@ import time
 
 import torch
 
-from digits_common import (MODELS, NULL, CLASSES, Refiner, flowturbo_sample, grid_times, heun_sample, rms, save_script)
+from digits_common import (MODELS, NULL, CLASSES, Refiner, flowturbo_sample, grid_times, heun_sample, predictor_steps, rms, save_script)
 
 # H, P, R of the shipped sampler flowturbo:h=1,p=4,r=4: on its 9-step grid exact Heun steps in place of the refiner
 # steps reach 0.037 against Heun 64 with 6 predictor calls, below Heun 8's 0.044 with 16 (the room a refiner has).
@@ -44,12 +44,8 @@ PACKAGE = os.path.join(MODELS, "digits-rf")
 def refiner_calls(model, x0, labels, heun, pseudo, refine):
     """The inputs and targets of every refiner call of the schedule along the predictor's path."""
     n = heun + pseudo + refine
-    x, h, kept = x0.clone(), 1.0 / n, None
-    for k in range(heun + pseudo):
-        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x)), labels)
-        kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
-        x = x + h / 2 * (d + kept)
-    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x)), labels)
+    x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
+    h = 1.0 / n
     inputs, targets = [], []
     for k in range(heun + pseudo, n):
         t, t_next = grid_times(n, k, len(x)), grid_times(n, k + 1, len(x))

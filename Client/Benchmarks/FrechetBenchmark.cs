@@ -50,30 +50,12 @@ internal sealed class FrechetBenchmark(FrechetBenchmarkOptions options, TextWrit
         output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"  {method,-44} {seconds,9:F2} {seconds / peerSeconds,14:F2}x   {fid,-24:R} {Math.Abs(fid - peerFid) / Math.Abs(peerFid),10:E2}"));
 
-    private async Task<JsonDocument> RunPeerAsync(string directory, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(options.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-        {
-            options.Script, directory,
-            "--dimension", options.Dimension.ToString(CultureInfo.InvariantCulture),
-            "--samples", options.Samples.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {options.Python}");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{options.Script} failed: {(await stderr).Trim()}");
-        }
-
-        return JsonDocument.Parse((await stdout).Trim().Split('\n')[^1]);
-    }
+    private Task<JsonDocument> RunPeerAsync(string directory, CancellationToken cancellationToken) =>
+        PythonPeer.RunAsync(
+            options.Python,
+            options.Script,
+            [directory, "--dimension", options.Dimension.ToString(CultureInfo.InvariantCulture), "--samples", options.Samples.ToString(CultureInfo.InvariantCulture)],
+            cancellationToken);
 }
 
 internal sealed record FrechetBenchmarkOptions(int Dimension, int Samples, bool Managed, string Python, string Script);

@@ -128,28 +128,16 @@ internal sealed class TorchBenchmark(TorchBenchmarkOptions options, TextWriter o
 
     private async Task<double> PythonThroughputAsync(string sampler, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(options.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-        {
-            options.BenchScript, "--model", options.Model, "--sampler", sampler,
-            "--samples", options.Samples.ToString(CultureInfo.InvariantCulture),
-            "--batch-size", options.BatchSize.ToString(CultureInfo.InvariantCulture),
-            "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {options.Python}");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{options.BenchScript} failed: {(await stderr).Trim()}");
-        }
-
-        using var json = JsonDocument.Parse((await stdout).Trim().Split('\n')[^1]);
+        using var json = await PythonPeer.RunAsync(
+            options.Python,
+            options.BenchScript,
+            [
+                "--model", options.Model, "--sampler", sampler,
+                "--samples", options.Samples.ToString(CultureInfo.InvariantCulture),
+                "--batch-size", options.BatchSize.ToString(CultureInfo.InvariantCulture),
+                "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
+            ],
+            cancellationToken);
         return json.RootElement.GetProperty("samples_per_second").GetDouble();
     }
 }
