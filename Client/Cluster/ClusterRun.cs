@@ -10,7 +10,7 @@ namespace OrleansFlow.Client.Cluster;
 public static class ClusterRun
 {
     public static async Task<JobSummary> RunAsync(
-        JobSpec spec, ClusterClient client, string? outDirectory, IProgress<JobProgress>? progress, TextWriter error, CancellationToken cancellationToken)
+        JobSpec spec, IClusterJobs client, string? outDirectory, IProgress<JobProgress>? progress, TextWriter error, CancellationToken cancellationToken)
     {
         if (outDirectory is not null && Directory.Exists(outDirectory) && Directory.EnumerateFileSystemEntries(outDirectory).Any())
         {
