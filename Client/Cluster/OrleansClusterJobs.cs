@@ -17,6 +17,8 @@ public sealed class OrleansClusterJobs(OrleansConnection connection) : IClusterJ
     /// <summary>The API's event stream polls the scheduler at the same rate (Silo/Api/JobsApi.cs).</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// How long calls may keep failing while Orleans declares a silo dead and re-activates the grain on a
     /// survivor (about 1-2 s with MembershipTuning) before the cluster counts as lost.
@@ -38,7 +40,7 @@ public sealed class OrleansClusterJobs(OrleansConnection connection) : IClusterJ
     }
 
     public async Task<ClusterJob> GetAsync(string id, CancellationToken cancellationToken) =>
-        ClusterJob.Of(await RetryAsync(() => Grains.GetGrain<IJobSchedulerGrain>(id).GetAsync(cancellationToken), cancellationToken)
+        ClusterJob.Of(await RetryAsync(() => GetOnceAsync(id, cancellationToken), cancellationToken)
             ?? throw new JobFailedException($"job {id} is unknown to the cluster"));
 
     public async IAsyncEnumerable<ClusterJob> FollowAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -63,6 +65,24 @@ public sealed class OrleansClusterJobs(OrleansConnection connection) : IClusterJ
     }
 
     public ValueTask DisposeAsync() => connection.DisposeAsync();
+
+    /// <summary>
+    /// One poll, abandoned after <see cref="PollTimeout"/>: a call routed to a silo that just died would
+    /// otherwise wait for Orleans' response timeout (30 s) with the progress bar frozen.
+    /// </summary>
+    private async Task<JobRecord?> GetOnceAsync(string id, CancellationToken cancellationToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        poll.CancelAfter(PollTimeout);
+        try
+        {
+            return await Grains.GetGrain<IJobSchedulerGrain>(id).GetAsync(poll.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the scheduler of job {id} did not answer within {PollTimeout.TotalSeconds} s");
+        }
+    }
 
     private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {

@@ -5,12 +5,13 @@ using OrleansFlow.Client;
 using OrleansFlow.Cluster.Postgres;
 using OrleansFlow.Jobs;
 using OrleansFlow.Testing;
+using Xunit.Abstractions;
 
 namespace OrleansFlow.Silo.Tests;
 
 /// <summary>The CLI's cluster mode as an Orleans client (<c>--orleans-postgres</c>, <c>--gateways</c>) against real silo processes.</summary>
 [Collection(SiloCollection.Name)]
-public sealed partial class OrleansClientTests(PostgresFixture postgres)
+public sealed partial class OrleansClientTests(PostgresFixture postgres, ITestOutputHelper log)
 {
     private static readonly string[] Job = ["fid", "--samples", "3000", "--shard-size", "500", "--sampler", "heun:steps=4", "--quiet"];
 
@@ -74,9 +75,11 @@ public sealed partial class OrleansClientTests(PostgresFixture postgres)
         var id = JobIdOf(error.ToString());
         var midway = await cluster.WaitForShardsAsync(id, 3, TimeSpan.FromMinutes(1));
         Assert.False(midway.IsFinished, "the job finished before the kill");
+        var killed = System.Diagnostics.Stopwatch.StartNew();
         await cluster.KillSiloAsync(cluster.SiloOf(midway.Scheduler) ?? throw new InvalidOperationException("no scheduler silo: " + midway.Scheduler));
 
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromMinutes(3)));
+        log.WriteLine($"kill to command exit: {killed.Elapsed.TotalSeconds:F1} s ({midway.ShardsDone} of {midway.ShardCount} shards done at the kill)");
         var embedded = await RunAsync([.. job, "--out", Path.Combine(scratch, "embedded")]);
         Assert.Equal(0, embedded.Exit);
         Assert.Equal(await SummaryAsync(Path.Combine(scratch, "embedded"), afterFailover: true), await SummaryAsync(Path.Combine(scratch, "orleans"), afterFailover: true));
