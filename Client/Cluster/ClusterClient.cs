@@ -3,12 +3,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Client.Cluster;
 
 /// <summary>The silo API as the CLI uses it: submit a job, follow its server-sent events, read it.</summary>
-public sealed class ClusterClient : IDisposable
+public sealed class ClusterClient : IClusterJobs, IDisposable
 {
     private readonly HttpClient _http;
 
@@ -56,6 +57,12 @@ public sealed class ClusterClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
@@ -91,6 +98,11 @@ public sealed record ClusterJob(string Id, string State, JobSpec Spec, int Shard
     string? Scheduler = null, IReadOnlyDictionary<string, int>? InFlight = null)
 {
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
+
+    /// <summary>A job as its scheduler grain reports it, in the API's shape (states in lower case as in its JSON).</summary>
+    public static ClusterJob Of(JobRecord job) => new(
+        job.Job, job.State.ToString().ToLowerInvariant(), job.Spec, job.ShardCount, job.ShardsDone, job.SamplesDone, job.Spec.Samples,
+        job.CreatedAt, job.FinishedAt, job.Error, job.Summary, job.Scheduler, job.InFlight);
 }
 
 /// <summary>The error body of the silo API.</summary>

@@ -4,13 +4,14 @@ using OrleansFlow.Jobs;
 namespace OrleansFlow.Client.Cluster;
 
 /// <summary>
-/// Runs a job on a cluster instead of in this process: submits it (idempotently), shows the same
-/// progress bar from the job's event stream, and, when asked, writes its <c>summary.json</c> locally.
+/// Runs a job on a cluster instead of in this process (over HTTP or as an Orleans client, see
+/// <see cref="IClusterJobs"/>): submits it (idempotently), shows the same
+/// progress bar from the job's progress updates, and, when asked, writes its <c>summary.json</c> locally.
 /// </summary>
 public static class ClusterRun
 {
     public static async Task<JobSummary> RunAsync(
-        JobSpec spec, ClusterClient client, string? outDirectory, IProgress<JobProgress>? progress, TextWriter error, CancellationToken cancellationToken)
+        JobSpec spec, IClusterJobs client, string? outDirectory, IProgress<JobProgress>? progress, TextWriter error, CancellationToken cancellationToken)
     {
         if (outDirectory is not null && Directory.Exists(outDirectory) && Directory.EnumerateFileSystemEntries(outDirectory).Any())
         {

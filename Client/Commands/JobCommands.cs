@@ -63,9 +63,9 @@ internal static class JobCommands
         try
         {
             var spec = options.ToSpec(result, customize);
-            if (result.GetValue(options.Cluster) is { } cluster)
+            if (ClusterTarget.From(options.ToClusterArguments(result)) is { } cluster)
             {
-                return await RunOnClusterAsync(result, options, spec, ClusterUri(cluster), output, error, cancellationToken);
+                return await RunOnClusterAsync(result, options, spec, cluster, output, error, cancellationToken);
             }
 
             var run = new RunOptions
@@ -98,36 +98,31 @@ internal static class JobCommands
     }
 
     /// <summary>
-    /// <c>--cluster URL</c>: the same job on a cluster; <c>--out</c>, when given explicitly, receives the
-    /// job's summary.json. Ctrl+C stops following, the job goes on.
+    /// <c>--cluster URL</c> (HTTP API) or <c>--orleans-postgres</c>/<c>--gateways</c> (Orleans client): the
+    /// same job on a cluster; <c>--out</c>, when given explicitly, receives the job's summary.json. Ctrl+C
+    /// stops following, the job goes on.
     /// </summary>
     private static async Task<int> RunOnClusterAsync(
-        ParseResult result, JobOptions options, JobSpec spec, Uri cluster, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        ParseResult result, JobOptions options, JobSpec spec, ClusterTarget cluster, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (result.GetValue(options.Resume) || result.GetValue(options.Force))
         {
-            throw new SpecException("cluster", "a cluster job resumes by itself: --resume and --force apply to embedded runs only");
-        }
-
-        var token = result.GetValue(options.Token) ?? Environment.GetEnvironmentVariable("ORLEANSFLOW_TOKEN");
-        if (string.IsNullOrWhiteSpace(token))
-        {
-            throw new SpecException("token", "is required with --cluster (or set ORLEANSFLOW_TOKEN)");
+            throw new SpecException(cluster.Option, "a cluster job resumes by itself: --resume and --force apply to embedded runs only");
         }
 
         var outDirectory = result.GetResult(options.Out) is { Implicit: false } ? result.GetValue(options.Out) : null;
-        using var client = new ClusterClient(cluster, token);
-        using var progress = result.GetValue(options.Quiet) ? null : new ConsoleProgressBar(error);
         try
         {
+            await using var client = await cluster.ConnectAsync(cancellationToken);
+            using var progress = result.GetValue(options.Quiet) ? null : new ConsoleProgressBar(error);
             var summary = await ClusterRun.RunAsync(spec, client, outDirectory, progress, error, cancellationToken);
             progress?.Complete();
-            await output.WriteLineAsync(Describe(summary, outDirectory ?? cluster.ToString()));
+            await output.WriteLineAsync(Describe(summary, outDirectory ?? cluster.Display));
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is HttpRequestException or ClusterRequestException)
+        catch (Exception e) when (e is HttpRequestException or ClusterRequestException or Orleans.Runtime.OrleansException or TimeoutException)
         {
-            await error.WriteLineAsync($"orleansflow: --cluster: {Cli.OneLine(e.Message)}");
+            await error.WriteLineAsync($"orleansflow: --{cluster.Option}: {Cli.OneLine(e.Message)}");
             return ExitCodes.Failure;
         }
         catch (JobFailedException e)
@@ -140,11 +135,6 @@ internal static class JobCommands
             return ExitCodes.Interrupted;
         }
     }
-
-    private static Uri ClusterUri(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri
-            : throw new SpecException("cluster", $"'{text}' is not an http(s) URL");
 
     private static int Positive(string field, int value) =>
         value >= 1 ? value : throw new SpecException(field, $"{value} is out of range: allowed >= 1");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansFlow.Client.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Models;
 using OrleansFlow.Sampling;
@@ -45,17 +46,35 @@ internal sealed class JobOptions
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress bar" };
 
-    public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster at this URL instead of running embedded (e.g. http://silo:8080)" };
+    public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster through its HTTP API at this URL instead of running embedded (e.g. http://silo:8080)" };
 
     public Option<string?> Token { get; } = new("--token") { Description = "Bearer token of the cluster (default: $ORLEANSFLOW_TOKEN)" };
 
+    public Option<string?> OrleansPostgres { get; } = new("--orleans-postgres")
+    {
+        Description = "Submit as an Orleans client, gateways from the cluster's PostgreSQL membership table (the silos' OrleansFlow:Postgres connection string)",
+    };
+
+    public Option<string?> Gateways { get; } = new("--gateways") { Description = "Submit as an Orleans client to these gateways: host:port[,host:port...] (the silos' GatewayPort)" };
+
+    public Option<string?> ClusterId { get; } = new("--cluster-id") { Description = $"Orleans cluster id of the silos (OrleansFlow:ClusterId; default {Silo.Hosting.SiloOptions.DefaultClusterId})" };
+
+    public Option<double?> ConnectTimeout { get; } = new("--connect-timeout")
+    {
+        Description = $"Seconds to wait for an Orleans gateway (default {ClusterTarget.DefaultConnectTimeoutSeconds})",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Cluster, Token })
+        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Cluster, Token, OrleansPostgres, Gateways, ClusterId, ConnectTimeout })
         {
             command.Options.Add(option);
         }
     }
+
+    /// <summary>The cluster options as given, for <see cref="ClusterTarget.From"/>.</summary>
+    public ClusterArguments ToClusterArguments(ParseResult result) => new(
+        result.GetValue(Cluster), result.GetValue(Token), result.GetValue(OrleansPostgres), result.GetValue(Gateways), result.GetValue(ClusterId), result.GetValue(ConnectTimeout));
 
     /// <summary>The spec these options describe; <paramref name="customize"/> adds kind-specific fields.</summary>
     public JobSpec ToSpec(ParseResult result, Func<JobSpec, JobSpec>? customize = null)

@@ -47,7 +47,7 @@ public static class SiloHost
             silo.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;
-                cluster.ServiceId = "orleansflow";
+                cluster.ServiceId = SiloOptions.ServiceId;
             });
             silo.Configure<EndpointOptions>(endpoints =>
             {

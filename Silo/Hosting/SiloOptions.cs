@@ -8,6 +8,11 @@ public sealed class SiloOptions
 {
     public const string Section = "OrleansFlow";
 
+    /// <summary>Orleans' service id of every OrleansFlow cluster (silos and the CLI's Orleans client).</summary>
+    public const string ServiceId = "orleansflow";
+
+    public const string DefaultClusterId = "orleansflow";
+
     /// <summary>
     /// PostgreSQL connection string: Orleans' membership, grain storage and reminders, and the job catalog.
     /// Its <c>Search Path</c> names the schema (default <c>orleansflow</c>; one cluster per schema).
@@ -59,7 +64,7 @@ public sealed class SiloOptions
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>Orleans' cluster id: silos with the same id (and database) form one cluster.</summary>
-    public string ClusterId { get; set; } = "orleansflow";
+    public string ClusterId { get; set; } = DefaultClusterId;
 
     /// <summary>Shards run at once.</summary>
     public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
