@@ -117,19 +117,24 @@ public class DigitsTests
     }
 
     [Fact]
-    public async Task FidDigits_HeunSteps_OrdersFourAboveEightAboveSixtyFourBeyondTheSeedSpread()
+    public async Task FidDigits_HeunSteps_OrdersFourAboveSixAboveEightAboveSixtyFourBeyondTheSeedSpread()
     {
         var outDirectory = Path.Combine(Path.GetTempPath(), $"orleansflow-order-{Guid.NewGuid():N}");
         try
         {
-            FidTableRow[] rows = [new("Heun 4", "digits-rf", "heun:steps=4"), new("Heun 8", "digits-rf", "heun:steps=8"), new("Heun 64", "digits-rf", "heun:steps=64")];
+            FidTableRow[] rows =
+            [
+                new("Heun 4", "digits-rf", "heun:steps=4"), new("Heun 6", "digits-rf", "heun:steps=6"),
+                new("Heun 8", "digits-rf", "heun:steps=8"), new("Heun 64", "digits-rf", "heun:steps=64"),
+            ];
             var options = new FidTableOptions(
                 DigitsModels.Directory, Samples: FidSamples, Seed: 30, BatchSize: 250, Workers: 2, Threads: 1, Guidance: 1, Repeats: 3, TrajectorySamples: 50, outDirectory, rows);
             var report = await new FidTable(options, TextWriter.Null).RunAsync(null, CancellationToken.None);
-            var (heun4, heun8, heun64) = (report.Rows[0], report.Rows[1], report.Rows[2]);
+            var (heun4, heun6, heun8, heun64) = (report.Rows[0], report.Rows[1], report.Rows[2], report.Rows[3]);
             var text = string.Join(", ", report.Rows.Select(r => $"{r.Row.Name} {r.Fid.Mean:F3} ± {r.Fid.Spread:F3} ({string.Join(" ", r.Fid.PerSeed.Select(f => f.ToString("F3")))})"));
 
-            Assert.True(heun8.Fid.ClearlyBelow(heun4.Fid), text);
+            Assert.True(heun6.Fid.ClearlyBelow(heun4.Fid), text);
+            Assert.True(heun8.Fid.ClearlyBelow(heun6.Fid), text);
             Assert.True(heun64.Fid.ClearlyBelow(heun8.Fid), text);
         }
         finally
