@@ -70,7 +70,6 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             {
                 var row = options.Rows[i];
                 var spec = Spec(row, seed);
-                await cluster.WarmAsync(spec, cancellationToken);
                 var directory = Path.Combine(options.Out, Slug(row.Name), Format($"seed-{seed}"));
                 var summary = await cluster.RunAsync(spec, directory, new RunOptions { Force = true, Workers = options.Workers }, progress, cancellationToken);
                 seconds[i].Add(summary.Seconds);

@@ -66,11 +66,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     public async Task<JobSummary> RunAsync(
         JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
-        // A bad option fails here, before anything is written; the sampler is warm afterwards.
-        if (await Sampler(spec.Model).PrepareAsync(spec, cancellationToken) is { } error)
-        {
-            throw error.ToException();
-        }
+        // A bad option fails here, before anything is written; the sampler is warm afterwards, before the clock starts.
+        await WarmAsync(spec, cancellationToken);
 
         OutputDirectory.Prepare(outputDirectory, spec, options);
         var existing = new LocalDirectoryBlobStore(outputDirectory);
