@@ -10,8 +10,10 @@ namespace OrleansFlow.Client.Tests.Jobs;
 /// </summary>
 public sealed class ResumeTests : IClassFixture<ResumeTests.Uninterrupted>
 {
-    private const int Samples = 6000;
-    private const int ShardSize = 200;
+    // Large enough that the signal lands mid-job: a fast machine ran all of a 6,000-sample job
+    // (30 shards) between the test seeing 2 finished shards and the child handling SIGTERM.
+    private const int Samples = 60000;
+    private const int ShardSize = 500;
     private const int ShardCount = Samples / ShardSize;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
