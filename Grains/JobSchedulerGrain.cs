@@ -4,6 +4,7 @@ using Orleans;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Storage;
+using Orleans.Utilities;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Telemetry;
@@ -36,11 +37,18 @@ public sealed partial class JobSchedulerGrain(
     OrleansFlowOptions options,
     ILogger<JobSchedulerGrain> logger) : Grain, IJobSchedulerGrain, IRemindable
 {
+    /// <summary>
+    /// How long a progress subscription lives without being renewed: several of <see cref="JobFeed"/>'s
+    /// renewal periods, so a watcher that went away without unsubscribing is dropped within a minute.
+    /// </summary>
+    public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromMinutes(1);
+
     private const string ResumeReminder = "resume-job";
     private readonly Channel<DispatchResult> _results = Channel.CreateUnbounded<DispatchResult>();
     private readonly Dictionary<string, bool> _warm = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly ObserverManager<IJobObserver> _observers = new(SubscriptionLifetime, logger);
     private CatalogEntry? _entry;
     private IReadOnlyList<ShardRange> _plan = [];
     private bool _fenced;
@@ -88,6 +96,22 @@ public sealed partial class JobSchedulerGrain(
         }
 
         return Task.FromResult(_entry is null ? null : Record(_entry));
+    }
+
+    public Task<JobRecord?> SubscribeAsync(IJobObserver observer, CancellationToken cancellationToken)
+    {
+        if (_entry is not null)
+        {
+            _observers.Subscribe(observer, observer);
+        }
+
+        return GetAsync(cancellationToken);
+    }
+
+    public Task UnsubscribeAsync(IJobObserver observer, CancellationToken cancellationToken)
+    {
+        _observers.Unsubscribe(observer);
+        return Task.CompletedTask;
     }
 
     public async Task<bool> CancelAsync(CancellationToken cancellationToken)
@@ -346,6 +370,12 @@ public sealed partial class JobSchedulerGrain(
         finally
         {
             _writing.Release();
+        }
+
+        if (_observers.Count > 0)
+        {
+            var record = Record(_entry!);
+            await _observers.Notify(o => o.OnProgressAsync(record));
         }
 
         try

@@ -9,12 +9,12 @@ namespace OrleansFlow.Client.Cluster;
 
 /// <summary>
 /// The cluster's jobs through its grains, as an Orleans client: submission through the jobs grain (the
-/// same idempotency key semantics as <c>POST /v1/jobs</c>), progress by polling the job's scheduler grain
-/// as the API's event stream does.
+/// same idempotency key semantics as <c>POST /v1/jobs</c>), progress pushed by the job's scheduler grain to
+/// a grain observer (<see cref="JobFeed"/>), as the API's event stream gets it.
 /// </summary>
 public sealed class OrleansClusterJobs(OrleansConnection connection) : IClusterJobs
 {
-    /// <summary>The API's event stream polls the scheduler at the same rate (Silo/Api/JobsApi.cs).</summary>
+    /// <summary>The pause between attempts while the cluster is unreachable.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
     private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
@@ -45,38 +45,51 @@ public sealed class OrleansClusterJobs(OrleansConnection connection) : IClusterJ
 
     public async IAsyncEnumerable<ClusterJob> FollowAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        using var feed = new JobFeed(Grains);
         var lastSent = (ShardsDone: -1, State: string.Empty);
-        while (true)
+        try
         {
-            var job = await GetAsync(id, cancellationToken);
-            if (job.IsFinished || (job.ShardsDone, job.State) != lastSent)
+            await foreach (var record in feed.FollowAsync((observer, ct) => RetryAsync(() => SubscribeOnceAsync(id, observer, ct), ct), cancellationToken))
             {
-                yield return job;
-                lastSent = (job.ShardsDone, job.State);
+                var job = ClusterJob.Of(record);
+                if (job.IsFinished || (job.ShardsDone, job.State) != lastSent)
+                {
+                    yield return job;
+                    lastSent = (job.ShardsDone, job.State);
+                }
             }
+        }
+        finally
+        {
+            await feed.UnsubscribeAsync(id);
+        }
 
-            if (job.IsFinished)
-            {
-                yield break;
-            }
-
-            await Task.Delay(Poll, cancellationToken);
+        if (lastSent.State.Length == 0)
+        {
+            throw new JobFailedException($"job {id} is unknown to the cluster");
         }
     }
 
     public ValueTask DisposeAsync() => connection.DisposeAsync();
 
+    private Task<JobRecord?> GetOnceAsync(string id, CancellationToken cancellationToken) =>
+        WithinPollTimeoutAsync(id, (scheduler, ct) => scheduler.GetAsync(ct), cancellationToken);
+
+    private Task<JobRecord?> SubscribeOnceAsync(string id, IJobObserver observer, CancellationToken cancellationToken) =>
+        WithinPollTimeoutAsync(id, (scheduler, ct) => scheduler.SubscribeAsync(observer, ct), cancellationToken);
+
     /// <summary>
-    /// One poll, abandoned after <see cref="PollTimeout"/>: a call routed to a silo that just died would
-    /// otherwise wait for Orleans' response timeout (30 s) with the progress bar frozen.
+    /// One call to the scheduler, abandoned after <see cref="PollTimeout"/>: a call routed to a silo that
+    /// just died would otherwise wait for Orleans' response timeout (30 s) with the progress bar frozen.
     /// </summary>
-    private async Task<JobRecord?> GetOnceAsync(string id, CancellationToken cancellationToken)
+    private async Task<JobRecord?> WithinPollTimeoutAsync(
+        string id, Func<IJobSchedulerGrain, CancellationToken, Task<JobRecord?>> call, CancellationToken cancellationToken)
     {
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         poll.CancelAfter(PollTimeout);
         try
         {
-            return await Grains.GetGrain<IJobSchedulerGrain>(id).GetAsync(poll.Token);
+            return await call(Grains.GetGrain<IJobSchedulerGrain>(id), poll.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

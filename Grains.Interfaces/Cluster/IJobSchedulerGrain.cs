@@ -16,6 +16,17 @@ public interface IJobSchedulerGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<JobRecord?> GetAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Sends <paramref name="observer"/> the job's record on every change from now on and returns the
+    /// current one (null when the job is unknown). Subscriptions expire (<c>JobSchedulerGrain.SubscriptionLifetime</c>)
+    /// and live in one activation: a watcher subscribes again every few seconds (<c>JobFeed</c>).
+    /// </summary>
+    [Alias("Subscribe")]
+    Task<JobRecord?> SubscribeAsync(IJobObserver observer, CancellationToken cancellationToken = default);
+
+    [Alias("Unsubscribe")]
+    Task UnsubscribeAsync(IJobObserver observer, CancellationToken cancellationToken = default);
+
     /// <summary>Stops dispatching and ends the job as cancelled; false if it was unknown or already finished.</summary>
     [Alias("Cancel")]
     Task<bool> CancelAsync(CancellationToken cancellationToken = default);

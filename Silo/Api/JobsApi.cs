@@ -12,7 +12,6 @@ namespace OrleansFlow.Silo.Api;
 public static class JobsApi
 {
     private const int MaxIdempotencyKeyLength = 200;
-    private static readonly TimeSpan EventPoll = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan EventKeepAlive = TimeSpan.FromSeconds(15);
 
     public static void Map(IEndpointRouteBuilder app)
@@ -86,7 +85,7 @@ public static class JobsApi
     }
 
     /// <summary>
-    /// <c>event: progress</c> with the job view whenever its progress changes, then one final event
+    /// <c>event: progress</c> with the job view whenever its scheduler reports a change (<see cref="JobFeed"/>), then one final event
     /// named after the end state (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>); a comment line
     /// keeps idle connections open through proxies.
     /// </summary>
@@ -102,20 +101,22 @@ public static class JobsApi
         context.Response.Headers.CacheControl = "no-cache";
         var lastSent = (ShardsDone: -1, State: job.State);
         var lastWrite = DateTimeOffset.UtcNow;
+        using var feed = new JobFeed(grains);
         try
         {
-            while (true)
+            var scheduler = grains.GetGrain<IJobSchedulerGrain>(job.Job);
+            await foreach (var update in feed.FollowAsync(scheduler.SubscribeAsync, ct))
             {
-                if (job.IsFinished)
+                if (update.IsFinished)
                 {
-                    await WriteEventAsync(context, job.State.ToString().ToLowerInvariant(), JobView.Of(job), ct);
+                    await WriteEventAsync(context, update.State.ToString().ToLowerInvariant(), JobView.Of(update), ct);
                     return;
                 }
 
-                if ((job.ShardsDone, job.State) != lastSent)
+                if ((update.ShardsDone, update.State) != lastSent)
                 {
-                    await WriteEventAsync(context, "progress", JobView.Of(job), ct);
-                    lastSent = (job.ShardsDone, job.State);
+                    await WriteEventAsync(context, "progress", JobView.Of(update), ct);
+                    lastSent = (update.ShardsDone, update.State);
                     lastWrite = DateTimeOffset.UtcNow;
                 }
                 else if (DateTimeOffset.UtcNow - lastWrite > EventKeepAlive)
@@ -124,14 +125,15 @@ public static class JobsApi
                     await context.Response.Body.FlushAsync(ct);
                     lastWrite = DateTimeOffset.UtcNow;
                 }
-
-                await Task.Delay(EventPoll, ct);
-                job = await FindAsync(job.Job, grains, ct) ?? job;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away.
+        }
+        finally
+        {
+            await feed.UnsubscribeAsync(job.Job);
         }
     }
 

@@ -66,6 +66,37 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task JobFeed_SchedulerPushesEveryChange_WithoutWaitingForRenewal()
+    {
+        var cluster = await DeployAsync(shardDelay: TimeSpan.FromMilliseconds(100));
+        try
+        {
+            var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(Spec(seed: 3), idempotencyKey: null);
+            var scheduler = cluster.Client.GetGrain<IJobSchedulerGrain>(submitted.Job!.Job);
+            using var feed = new JobFeed(cluster.Client);
+            using var timeout = new CancellationTokenSource(JobTimeout);
+            var clock = Stopwatch.StartNew();
+            var received = new List<(TimeSpan At, JobRecord Job)>();
+            await foreach (var record in feed.FollowAsync(scheduler.SubscribeAsync, timeout.Token))
+            {
+                received.Add((clock.Elapsed, record));
+            }
+
+            // Before the first renewal only the scheduler's pushes can bring news: the subscription
+            // returned one record, every later one within the period came from a ledger write.
+            var pushed = received.Skip(1).Where(r => r.At < JobFeed.Renewal * 0.9).Select(r => r.Job.ShardsDone).Distinct().ToList();
+            output.WriteLine($"{received.Count} records in {clock.Elapsed.TotalSeconds:F1} s; shards done in pushes before the first renewal: {string.Join(", ", pushed)}");
+            Assert.Equal(JobState.Succeeded, received[^1].Job.State);
+            Assert.True(pushed.Count >= 3, $"only {pushed.Count} distinct progress values pushed within {JobFeed.Renewal.TotalSeconds * 0.9} s");
+            await feed.UnsubscribeAsync(submitted.Job.Job);
+        }
+        finally
+        {
+            await StopAsync(cluster);
+        }
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     /// <summary>30 shards of 200 samples on gmm-demo: small, but each silo runs several.</summary>
