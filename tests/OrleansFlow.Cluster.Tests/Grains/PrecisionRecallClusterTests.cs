@@ -23,7 +23,7 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
     private readonly TemporaryDirectory _scratch = new();
 
     [Fact]
-    public async Task FidJobWithPrc_ThreeSilos_BlocksRunOnSeveralSilosWithTheCountsAndRadiiOfEmbedded()
+    public async Task FidJobWithPrc_ThreeSilos_BlocksRunOnSeveralSilosWithTheCountsAndRadiiOfEmbeddedAndRadiiBlobsAreReused()
     {
         var spec = await SpecAsync();
         var embedded = await EmbeddedAsync(spec);
@@ -40,7 +40,17 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
             Assert.Equal(embedded.Evaluation!.PrecisionRecallCounts, record.Summary!.Evaluation!.PrecisionRecallCounts);
             Assert.True(blocks.SilosWith("completed") >= 2, $"blocks ran on {blocks.SilosWith("completed")} silo(s): {blocks}");
             Assert.Equal(0, blocks.Total("failed"));
-            AssertRadiiAreTheFullScans(Path.Combine(TestSilos.BlobRoot, "jobs", submitted.Job.Job), spec);
+            var jobDirectory = Path.Combine(TestSilos.BlobRoot, "jobs", submitted.Job.Job);
+            AssertRadiiAreTheFullScans(jobDirectory, spec);
+
+            // A re-run finaliser reuses the radii blocks already written: with a shard record gone, a
+            // fresh worker still completes a radii block (it never reads its inputs), while a count block,
+            // which must read them, fails.
+            File.Delete(Path.Combine(jobDirectory, "shards", "00000.npz"));
+            var worker = cluster.Client.GetGrain<IManifoldWorkerGrain>(new ManifoldWorkerKey(cluster.Primary!.SiloAddress.ToParsableString(), submitted.Job.Job).ToGrainKey());
+            await worker.RadiiAsync(new ManifoldBlockWork(submitted.Job.Job, spec, ManifoldSide.Generated, 0, 1000, ManifoldEstimate.DefaultNeighbours, 1000));
+            var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => worker.CountInsideAsync(new ManifoldBlockWork(submitted.Job.Job, spec, ManifoldSide.Generated, 0, 1000, 0, 1000)));
+            Assert.Contains("shards/00000.npz", missing.Message, StringComparison.Ordinal);
         }
         finally
         {
