@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
@@ -107,12 +108,13 @@ public sealed partial class SamplerGrain(
         var actor = await ActorAsync();
         using var busy = actor.Use();
         var place = storage.For(JobId.Parse(work.Job));
+        var manifold = ServiceProvider.GetRequiredService<ManifoldBlockRunners>().For(JobId.Parse(work.Job), work.Spec);
         return await Task.Run(
             async () =>
             {
                 var job = ResolvedJob.Create(loader.Localize(work.Spec), actor.Model);
                 var run = new RunRecord(work.Seconds, work.SamplesGenerated, work.ResumedShards, actor.Model.Backend.Name);
-                var summary = loader.InNames(await JobOutput.For(job, place.Blobs, place.Layout).FinalizeAsync(run, cancellationToken), work.Spec);
+                var summary = loader.InNames(await JobOutput.For(job, place.Blobs, place.Layout, manifold).FinalizeAsync(run, cancellationToken), work.Spec);
                 summary = summary with { Outputs = [place.Layout.Relative(place.Layout.Summary), .. summary.Outputs] };
                 await place.Blobs.TryCreateAsync(place.Layout.Summary, JobJson.Serialize(summary), cancellationToken);
                 return summary;

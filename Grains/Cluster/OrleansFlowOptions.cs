@@ -32,6 +32,15 @@ public sealed record OrleansFlowOptions
     /// </summary>
     public bool UseResumeReminder { get; init; } = true;
 
+    /// <summary>
+    /// Whether a finaliser spreads its precision/recall blocks over the live silos (<see cref="ClusterManifoldBlockRunner"/>).
+    /// Off in embedded mode, where its own threads are the whole cluster.
+    /// </summary>
+    public bool DistributePrecisionRecall { get; init; } = true;
+
+    /// <summary>Test device: a pause before each precision/recall block runs, so that fault tests can kill a silo mid-pass. Zero in production.</summary>
+    public TimeSpan ManifoldBlockDelay { get; init; }
+
     /// <summary>Test device: a shard for which this returns an exception throws it instead of running. Null in production.</summary>
     public Func<ShardWork, Exception?>? InjectedFault { get; init; }
 

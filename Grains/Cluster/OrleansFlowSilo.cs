@@ -15,6 +15,8 @@ namespace OrleansFlow.Cluster;
 /// </summary>
 public static class OrleansFlowSilo
 {
+    private static readonly TimeSpan ManifoldWorkerIdle = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// Registers the services; <see cref="IJobCatalog"/>, <see cref="IJobStorage"/>, <see cref="IModelLoader"/>
     /// and <see cref="IShardProgress"/> may be registered before this call to replace the defaults
@@ -31,10 +33,15 @@ public static class OrleansFlowSilo
         services.AddSingleton(new ShardSlots(options.Workers));
         services.AddSingleton<WarmSamplers>();
         services.AddSingleton<JobResumer>();
+        services.AddSingleton<ManifoldBlockRunners>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobResumer>());
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         services.Configure<GrainCollectionOptions>(collection =>
-            collection.ClassSpecificCollectionAge[typeof(SamplerGrain).FullName!] = options.SamplerIdle);
+        {
+            collection.ClassSpecificCollectionAge[typeof(SamplerGrain).FullName!] = options.SamplerIdle;
+            // Released by the finaliser after its pass; this frees the features of a finaliser that died.
+            collection.ClassSpecificCollectionAge[typeof(ManifoldWorkerGrain).FullName!] = ManifoldWorkerIdle;
+        });
         return silo;
     }
 }

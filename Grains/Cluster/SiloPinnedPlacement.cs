@@ -6,7 +6,8 @@ using Orleans.Runtime.Placement;
 namespace OrleansFlow.Cluster;
 
 /// <summary>
-/// Places a sampler grain on the silo named in its key (<see cref="SamplerGrainKey.Silo"/>). This gives
+/// Places a sampler grain on the silo named in its key (<see cref="SamplerGrainKey.Silo"/>), and a
+/// manifold worker on its <see cref="ManifoldWorkerKey.Silo"/> (both keys are <c>&lt;silo&gt;|&lt;rest&gt;</c>). This gives
 /// one warm sampler per (model, silo) that a scheduler on any silo can address: a
 /// <c>[StatelessWorker(1)]</c> grain would also be one per silo, but Orleans always activates those on
 /// the caller's silo, so a scheduler could never send a shard to another silo's warm model.
@@ -37,6 +38,6 @@ public sealed class SiloPinnedPlacementDirector : IPlacementDirector
         var silo = context.GetCompatibleSilos(target).FirstOrDefault(s => s.ToParsableString() == key.Silo);
         return silo is not null
             ? Task.FromResult(silo)
-            : throw new SiloUnavailableException($"silo {key.Silo} is not an active member: sampler {key.Model} cannot be placed there");
+            : throw new SiloUnavailableException($"silo {key.Silo} is not an active member: grain {target.GrainIdentity} cannot be placed there");
     }
 }

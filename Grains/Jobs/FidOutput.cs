@@ -13,7 +13,8 @@ namespace OrleansFlow.Jobs;
 /// however the shards were scheduled), writes <c>stats.npz</c>, the FID and the other metrics with
 /// their spreads in <c>summary.json</c>.
 /// </summary>
-internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout layout) : JobOutput(job, store, layout)
+/// <remarks>Precision/recall's blocks run where <paramref name="manifold"/> sends them (this process's threads by default).</remarks>
+internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout layout, ManifoldBlockRunnerFactory? manifold = null) : JobOutput(job, store, layout)
 {
     private const string LabelsKey = "labels";
 
@@ -76,7 +77,7 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
 
         var generated = evaluation.Pool.ToGaussian();
         var frechet = FrechetDistance.Compute(generated, reference.Statistics);
-        var metrics = await Task.Run(() => evaluation.Compute(reference, Job.Spec.Seed, Job.Spec.Samples), cancellationToken);
+        var metrics = await Task.Run(() => evaluation.ComputeAsync(reference, Job.Spec.Seed, Job.Spec.Samples, manifold ?? LocalManifoldBlockRunner.Factory, cancellationToken), cancellationToken);
         var outputs = new List<string> { Layout.Statistics };
         await Store.TryCreateAsync(Layout.Statistics, (stream, _) =>
         {

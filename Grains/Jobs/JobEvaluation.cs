@@ -70,9 +70,13 @@ internal sealed class JobEvaluation
         }
     }
 
-    /// <summary>Every metric but FID itself (which the caller computes from <see cref="Pool"/> as before).</summary>
-    public EvaluationSummary Compute(FidReference reference, long seed, long samples)
+    /// <summary>
+    /// Every metric but FID itself (which the caller computes from <see cref="Pool"/> as before);
+    /// precision/recall's blocks run where <paramref name="manifold"/>'s runner sends them.
+    /// </summary>
+    public async Task<EvaluationSummary> ComputeAsync(FidReference reference, long seed, long samples, ManifoldBlockRunnerFactory manifold, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(manifold);
         var watch = Stopwatch.StartNew();
         var summary = new EvaluationSummary { Metrics = EvaluationMetrics.Format(_metrics), FidSpread = FidSpread(reference) };
         Time("fid", watch);
@@ -105,7 +109,12 @@ internal sealed class JobEvaluation
             summary = summary with { FeatureReference = $"{reference.Description}: {referencePool.Count} pooled feature vectors" };
             if (_metrics.HasFlag(EvaluationMetric.PrecisionRecall))
             {
-                var prc = PrecisionRecall.Compute(generated, referencePool);
+                PrecisionRecallResult prc;
+                await using (var runner = manifold(generated, referencePool))
+                {
+                    prc = await PrecisionRecall.ComputeAsync(runner, generated, referencePool, ManifoldEstimate.DefaultNeighbours, PrecisionRecall.DefaultBlockSize, cancellationToken);
+                }
+
                 summary = summary with
                 {
                     Precision = prc.Precision,

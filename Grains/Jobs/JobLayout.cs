@@ -27,6 +27,12 @@ public sealed class JobLayout(string prefix = "")
 
     public string ShardImages(int shard) => $"{prefix}shards/{shard:D5}.images.npy";
 
+    /// <summary>
+    /// Squared radii of one block of precision/recall's rows (float64 [n]), from <paramref name="start"/>: written
+    /// create-only by the cluster's manifold workers, so a re-run finaliser reuses the blocks already done.
+    /// </summary>
+    public string ManifoldRadii(ManifoldSide side, int start) => $"{prefix}prc/{side.ToString().ToLowerInvariant()}-radii/{start:D6}.npy";
+
     public string Image(long sample) => $"{prefix}images/{sample:D6}.png";
 
     /// <summary>The name relative to the job, as listed in summaries and manifests.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using OrleansFlow.Formats;
 using OrleansFlow.Sampling;
+using OrleansFlow.Statistics.Metrics;
 using OrleansFlow.Storage;
 
 namespace OrleansFlow.Jobs;
@@ -21,9 +22,10 @@ public abstract class JobOutput(ResolvedJob job, IBlobStore store, JobLayout lay
 
     protected bool Conditional => job.Labels.IsConditional;
 
-    public static JobOutput For(ResolvedJob job, IBlobStore store, JobLayout layout) => job.Spec.Kind switch
+    /// <summary>The output of <paramref name="job"/>'s kind; an fid job's precision/recall blocks run where <paramref name="manifold"/> sends them (default: this process's threads).</summary>
+    public static JobOutput For(ResolvedJob job, IBlobStore store, JobLayout layout, ManifoldBlockRunnerFactory? manifold = null) => job.Spec.Kind switch
     {
-        JobKind.Fid => new FidOutput(job, store, layout),
+        JobKind.Fid => new FidOutput(job, store, layout, manifold),
         JobKind.Reflow => new ReflowOutput(job, store, layout),
         _ => new GenerateOutput(job, store, layout),
     };

@@ -43,6 +43,13 @@ public static class OrleansFlowMetrics
     public static Counter<long> LeaseReclaims { get; } = Meter.CreateCounter<long>(
         "orleansflow.lease.reclaims", "{shard}", "Shards dispatched again after their silo was lost");
 
+    /// <summary>
+    /// Precision/recall blocks a finaliser on this silo dispatched, by the silo that ran them (a cluster has
+    /// a few) and outcome (completed, failed: a failed block runs again, on another silo when there is one).
+    /// </summary>
+    public static Counter<long> ManifoldBlocks { get; } = Meter.CreateCounter<long>(
+        "orleansflow.manifold.blocks", "{block}", "Precision/recall blocks dispatched by this silo's finalisers, by silo and outcome");
+
     /// <summary>Sampler actors holding a loaded model on this silo.</summary>
     public static UpDownCounter<int> WarmSamplers { get; } = Meter.CreateUpDownCounter<int>(
         "orleansflow.samplers.warm", "{sampler}", "Warm sampler actors (loaded models) on this silo");

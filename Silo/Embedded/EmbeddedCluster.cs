@@ -51,7 +51,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             silo.Services.AddSingleton<IJobStorage>(jobs);
             silo.Services.AddSingleton<IShardProgress>(jobs);
             // One attempt: a shard that throws here will throw again; fail fast and let the user --resume.
-            silo.AddOrleansFlow(new OrleansFlowOptions { Workers = workers, MaxAttempts = 1, UseResumeReminder = false });
+            silo.AddOrleansFlow(new OrleansFlowOptions { Workers = workers, MaxAttempts = 1, UseResumeReminder = false, DistributePrecisionRecall = false });
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);

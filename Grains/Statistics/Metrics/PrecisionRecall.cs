@@ -1,51 +1,63 @@
+using OrleansFlow.Jobs;
+
 namespace OrleansFlow.Statistics.Metrics;
 
 /// <summary>
 /// Improved precision and recall (Kynkäänniemi et al. 2019) as the ADM evaluator reports them:
 /// precision = share of generated samples inside the reference manifold, recall = share of
-/// reference samples inside the generated manifold, k = 3. Each of the four passes (two radii, two
-/// membership counts) is a list of <see cref="ManifoldBlock"/>s whose results merge in block order;
-/// here the blocks run on this process's threads.
+/// reference samples inside the generated manifold, k = 3. Four passes (two radii, two membership
+/// counts), each a list of <see cref="ManifoldBlock"/>s run by an <see cref="IManifoldBlockRunner"/>;
+/// the counts of the blocks are added here, in block order.
 /// </summary>
 public static class PrecisionRecall
 {
     /// <summary>Rows per block: small enough to spread 50,000 rows over a cluster, large enough to amortise dispatch.</summary>
     public const int DefaultBlockSize = 1000;
 
+    /// <summary>On this process's threads.</summary>
     public static PrecisionRecallResult Compute(FeatureMatrix generated, FeatureMatrix reference, int neighbours = ManifoldEstimate.DefaultNeighbours, int blockSize = DefaultBlockSize)
+    {
+        // The local runner completes synchronously: no thread waits on another here.
+        return ComputeAsync(new LocalManifoldBlockRunner(generated, reference), generated, reference, neighbours, blockSize, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// The four passes on <paramref name="runner"/>: both radii first (the count passes read them), then
+    /// both counts. The matrices give the sizes of the passes; a cluster runner's workers read their own copies.
+    /// </summary>
+    public static async Task<PrecisionRecallResult> ComputeAsync(IManifoldBlockRunner runner, FeatureMatrix generatedFeatures, FeatureMatrix referenceFeatures, int neighbours, int blockSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        Check(generatedFeatures, referenceFeatures, neighbours);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+        var (generated, reference) = (generatedFeatures.Count, referenceFeatures.Count);
+        foreach (var (side, count) in new[] { (ManifoldSide.Generated, generated), (ManifoldSide.Reference, reference) })
+        {
+            if (count <= neighbours)
+            {
+                throw new ArgumentException($"A {neighbours}-nearest-neighbour manifold needs more than {neighbours} points; the {side.ToString().ToLowerInvariant()} set has {count}.");
+            }
+        }
+
+        var (generatedBlocks, referenceBlocks) = (ManifoldBlock.Plan(generated, blockSize), ManifoldBlock.Plan(reference, blockSize));
+        await runner.RadiiAsync(ManifoldSide.Reference, referenceBlocks, neighbours, cancellationToken);
+        await runner.RadiiAsync(ManifoldSide.Generated, generatedBlocks, neighbours, cancellationToken);
+        var precision = (await runner.CountInsideAsync(ManifoldSide.Generated, generatedBlocks, cancellationToken)).Sum();
+        var recall = (await runner.CountInsideAsync(ManifoldSide.Reference, referenceBlocks, cancellationToken)).Sum();
+        return new PrecisionRecallResult(precision, generated, recall, reference, neighbours);
+    }
+
+    /// <summary>The set whose manifold the rows of <paramref name="queries"/> are counted in.</summary>
+    public static ManifoldSide Other(ManifoldSide queries) => queries == ManifoldSide.Generated ? ManifoldSide.Reference : ManifoldSide.Generated;
+
+    private static void Check(FeatureMatrix generated, FeatureMatrix reference, int neighbours)
     {
         ArgumentNullException.ThrowIfNull(generated);
         ArgumentNullException.ThrowIfNull(reference);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(neighbours);
         if (generated.Dimension != reference.Dimension)
         {
             throw new ArgumentException($"Precision/recall needs features of one dimension; generated {generated.Dimension}, reference {reference.Dimension}.", nameof(reference));
         }
-
-        var generatedPoints = new ManifoldPoints(generated);
-        var referencePoints = new ManifoldPoints(reference);
-        var referenceRadii = RadiiOf(referencePoints, neighbours, blockSize);
-        var generatedRadii = RadiiOf(generatedPoints, neighbours, blockSize);
-        var precision = CountInside(referencePoints, referenceRadii, generatedPoints, blockSize);
-        var recall = CountInside(generatedPoints, generatedRadii, referencePoints, blockSize);
-        return new PrecisionRecallResult(precision, generated.Count, recall, reference.Count, neighbours);
-    }
-
-    /// <summary>The squared radii of every point, block by block (reference radii are computed once per job).</summary>
-    public static double[] RadiiOf(ManifoldPoints points, int neighbours, int blockSize)
-    {
-        ArgumentNullException.ThrowIfNull(points);
-        var blocks = ManifoldBlock.Plan(points.Count, blockSize);
-        var parts = new double[blocks.Count][];
-        Parallel.For(0, blocks.Count, b => parts[b] = ManifoldEstimate.Radii(points, blocks[b], neighbours));
-        return [.. parts.SelectMany(p => p)];
-    }
-
-    public static long CountInside(ManifoldPoints centres, double[] radii, ManifoldPoints queries, int blockSize)
-    {
-        ArgumentNullException.ThrowIfNull(queries);
-        var blocks = ManifoldBlock.Plan(queries.Count, blockSize);
-        var counts = new long[blocks.Count];
-        Parallel.For(0, blocks.Count, b => counts[b] = ManifoldEstimate.CountInside(centres, radii, queries, blocks[b]));
-        return counts.Sum();
     }
 }

@@ -20,6 +20,9 @@ public static class TestSilos
 
     public static TimeSpan ShardDelay { get; set; }
 
+    /// <summary>The pause before each precision/recall block of the running test (<see cref="OrleansFlowOptions.ManifoldBlockDelay"/>).</summary>
+    public static TimeSpan ManifoldBlockDelay { get; set; }
+
     public static ConcurrentDictionary<string, int> Loads { get; } = new();
 
     /// <summary>Tuned as ../shared/STACK.md found: a killed silo is declared dead in about a second.</summary>
@@ -45,7 +48,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
         silo.Services.AddSingleton<IJobCatalog>(TestSilos.Catalog);
         silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(new LocalDirectoryBlobStore(TestSilos.BlobRoot)));
         silo.Services.AddSingleton<IModelLoader>(provider => new CountingLoader(provider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString()));
-        silo.AddOrleansFlow(new OrleansFlowOptions { Workers = 2, ShardDelay = TestSilos.ShardDelay });
+        silo.AddOrleansFlow(new OrleansFlowOptions { Workers = 2, ShardDelay = TestSilos.ShardDelay, ManifoldBlockDelay = TestSilos.ManifoldBlockDelay });
     }
 
     private sealed class CountingLoader(string silo) : IModelLoader
