@@ -21,6 +21,13 @@ public interface IFeatureExtractor
     /// </summary>
     void Extract(ReadOnlySpan<float> samples, int count, Span<float> features);
 
+    /// <summary>
+    /// The network file whose bytes decide the features (what <see cref="Jobs.ReferenceFeatureCache"/>
+    /// keys cached reference features by); null for a built-in extractor, which <see cref="Name"/> and
+    /// <see cref="Preprocessing"/> describe completely.
+    /// </summary>
+    string? NetworkFile => null;
+
     /// <summary>The outputs of the network; pooled features only unless it declares more.</summary>
     FeatureLayout Layout => new(Dimension, 0, 0);
 
