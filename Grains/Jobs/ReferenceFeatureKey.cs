@@ -9,8 +9,8 @@ namespace OrleansFlow.Jobs;
 /// <summary>
 /// What decides the features of a reference's images, written out (<see cref="Text"/>) and hashed
 /// (<see cref="Hash"/>, the cache entry's name): the sha256 of the reference file (of every PNG of a
-/// directory, with its name), the sha256 of the network file (or, for a built-in extractor, its
-/// name and preprocessing), the feature layout and the sample shape. <see cref="Version"/> changes
+/// directory, with its name), the sha256 of the network file and its device (or, for a built-in
+/// extractor, its name and preprocessing), the feature layout and the sample shape. <see cref="Version"/> changes
 /// when the code that turns images into samples does.
 /// </summary>
 public sealed record ReferenceFeatureKey(string Text, string Hash)
@@ -26,7 +26,7 @@ public sealed record ReferenceFeatureKey(string Text, string Hash)
         ArgumentNullException.ThrowIfNull(extractor);
         var layout = extractor.Layout;
         var network = extractor.NetworkFile is { } file
-            ? $"network sha256 {Sha256OfFile(file)}"
+            ? $"network sha256 {Sha256OfFile(file)} on {extractor.NetworkDevice ?? "cpu"}"
             : $"network {extractor.Name}: {extractor.Preprocessing}";
         var text = string.Join('\n',
             Version,

@@ -28,6 +28,9 @@ public interface IFeatureExtractor
     /// </summary>
     string? NetworkFile => null;
 
+    /// <summary>Where the network runs (e.g. <c>cpu</c>, <c>cuda</c>): the same file can round differently on another device.</summary>
+    string? NetworkDevice => null;
+
     /// <summary>The outputs of the network; pooled features only unless it declares more.</summary>
     FeatureLayout Layout => new(Dimension, 0, 0);
 
