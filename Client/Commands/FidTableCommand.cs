@@ -21,9 +21,10 @@ internal static class FidTableCommand
         var trajectory = new Option<int>("--trajectory-samples") { Description = "Samples per row compared with heun:steps=64 of the same noises (trajectory error)", DefaultValueFactory = _ => 1000 };
         var rows = new Option<string?>("--rows") { Description = "Only the rows whose name contains one of these comma-separated words (e.g. heun,turbo)" };
         var outDirectory = new Option<string>("--out") { Description = "Output directory: one FID job per row, and table.json", DefaultValueFactory = _ => Path.Combine("out", "fid-table") };
+        var metrics = new Option<string>("--metrics") { Description = "Metrics of every row's job (fid,sfid,is,prc,kid); fid alone leaves out the other columns", DefaultValueFactory = _ => FidTableOptions.FullSuite };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar" };
-        var command = new Command("fid-table", "FID-digits ± seed spread, trajectory error, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
-        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, quiet })
+        var command = new Command("fid-table", "FID-digits ± seed spread, sFID, IS, precision/recall and KID, trajectory error, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
+        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, metrics, quiet })
         {
             command.Options.Add(option);
         }
@@ -36,7 +37,10 @@ internal static class FidTableCommand
                 var options = new FidTableOptions(
                     result.GetValue(models)!, Positive("samples", result.GetValue(samples)), result.GetValue(seed), Positive("batch-size", result.GetValue(batch)),
                     Positive("workers", result.GetValue(workers)), Positive("threads", result.GetValue(threads)), result.GetValue(guidance),
-                    Positive("repeats", result.GetValue(repeats)), Positive("trajectory-samples", result.GetValue(trajectory)), result.GetValue(outDirectory)!, selected);
+                    Positive("repeats", result.GetValue(repeats)), Positive("trajectory-samples", result.GetValue(trajectory)), result.GetValue(outDirectory)!, selected)
+                {
+                    Metrics = result.GetValue(metrics)!,
+                };
                 using var progress = result.GetValue(quiet) ? null : new ConsoleProgressBar(error);
                 var report = await new FidTable(options, output).RunAsync(progress, ct);
                 progress?.Complete();

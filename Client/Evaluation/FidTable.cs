@@ -15,9 +15,16 @@ internal sealed record FidTableOptions(
     string Models, int Samples, long Seed, int BatchSize, int Workers, int Threads, double Guidance, int Repeats, int TrajectorySamples, string Out,
     IReadOnlyList<FidTableRow> Rows)
 {
-    public string Reference => Path.Combine(Models, "digits-fid", "reference.npz");
+    /// <summary>The whole suite by default; <c>fid</c> alone gives the table without the other columns.</summary>
+    public string Metrics { get; init; } = FullSuite;
 
-    public string Features => Path.Combine(Models, "digits-fid", "features.pt");
+    public const string FullSuite = "fid,sfid,is,prc,kid";
+
+    /// <summary>The 1,797 digits as an ADM reference batch: images (KID, precision/recall) and mu/sigma, mu_s/sigma_s (FID, sFID).</summary>
+    public string Reference => Path.Combine(Models, "digits-fid", "reference-batch.npz");
+
+    /// <summary>The FID-digits network with its spatial features (sFID) and logits (IS); its pooled features are features.pt's.</summary>
+    public string Features => Path.Combine(Models, "digits-fid", "eval.pt");
 
     /// <summary>The model whose converged ODE solve every row's trajectory error is measured against: the 1-rectified flow.</summary>
     public string TrajectoryModel => Path.Combine(Models, "digits-rf");
@@ -64,6 +71,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         var fids = options.Rows.Select(_ => new List<double>()).ToArray();
         var paths = options.Rows.Select(_ => new List<string>()).ToArray();
         var summaries = new JobSummary[options.Rows.Count];
+        var evaluations = options.Rows.Select(_ => new List<EvaluationSummary?>()).ToArray();
         foreach (var seed in options.Seeds)
         {
             for (var i = 0; i < options.Rows.Count; i++)
@@ -73,6 +81,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
                 var directory = Path.Combine(options.Out, Slug(row.Name), Format($"seed-{seed}"));
                 var summary = await cluster.RunAsync(spec, directory, new RunOptions { Force = true, Workers = options.Workers }, progress, cancellationToken);
                 seconds[i].Add(summary.Seconds);
+                evaluations[i].Add(summary.Evaluation);
                 fids[i].Add(summary.Fid!.Value);
                 paths[i].Add(Path.Combine(directory, "summary.json"));
                 summaries[i] = summary;
@@ -85,36 +94,50 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
         var results = options.Rows.Select((row, i) => new FidTableResult(
             row,
-            FidEstimate.Of(fids[i]),
+            SeedEstimate.Of(fids[i]),
             errors[i],
             summaries[i].Nfe.Predictor,
             summaries[i].Nfe.Refiner,
             seconds[i].Min() * 1000 / options.Samples,
             seconds[i],
-            paths[i])).ToList();
+            paths[i],
+            SuiteEstimates.Of(evaluations[i]))).ToList();
         return new FidTableReport(
             machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
             Format($"{TrajectoryError.Converged} of {Path.GetFullPath(options.TrajectoryModel)}"),
-            Path.GetFullPath(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, results);
+            Path.GetFullPath(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, options.Metrics, results);
     }
 
     public static void Print(FidTableReport report, TextWriter w)
     {
         w.WriteLine();
         var heun8 = report.Rows.FirstOrDefault(r => r.Row.Sampler == FidTableRow.Baseline);
-        var table = new TextTable("row", "model", "sampler", "FID-digits ± sd", "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample");
+        var suite = SuiteColumns.Where(c => report.Rows.Any(r => c.Of(r.Suite) is not null)).ToList();
+        var table = new TextTable(["row", "model", "sampler", "FID-digits ± sd", .. suite.Select(c => c.Header), "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample"]);
         foreach (var r in report.Rows)
         {
             table.Add(
-                r.Row.Name, r.Row.Package, r.Row.Sampler, Format($"{r.Fid.Mean:F3} ± {r.Fid.Spread:F3}"), Format($"{r.TrajectoryRms:F4}"),
+            [
+                r.Row.Name, r.Row.Package, r.Row.Sampler, Format($"{r.Fid.Mean:F3} ± {r.Fid.Spread:F3}"),
+                .. suite.Select(c => c.Of(r.Suite) is { } e ? Format($"{e.Mean * c.Scale:F3} ± {e.Spread * c.Scale:F3}") : "-"),
+                Format($"{r.TrajectoryRms:F4}"),
                 heun8 is null ? "-" : Format($"{r.TrajectoryRms / heun8.TrajectoryRms:F2}"),
-                Format($"{r.PredictorNfe}"), Format($"{r.RefinerNfe}"), Format($"{r.MsPerSample:F3}"));
+                Format($"{r.PredictorNfe}"), Format($"{r.RefinerNfe}"), Format($"{r.MsPerSample:F3}"),
+            ]);
         }
 
         table.WriteTo(w);
         w.WriteLine();
         w.WriteLine(Format($"FID-digits: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of digits-rf."));
-        w.WriteLine("ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed.");
+        if (suite.Count > 0)
+        {
+            w.WriteLine(Format($"{string.Join(", ", suite.Select(c => c.Header.Replace(" ± sd", string.Empty, StringComparison.Ordinal)))}: the same, against the reference batch's 1,797 images (docs/evaluation.md); KID ×10³."));
+        }
+
+        var finaliser = report.Rows.Average(r => r.Suite.FinaliserSeconds);
+        w.WriteLine(finaliser > 0
+            ? Format($"ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed; the finaliser's time for the other metrics ({finaliser:F2} s per job on average) is not in it.")
+            : "ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed.");
         foreach (var line in Findings(report.Rows))
         {
             w.WriteLine(line);
@@ -194,7 +217,15 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         Guidance = options.Guidance,
         Reference = options.Reference,
         Features = options.Features,
+        Metrics = options.Metrics,
     }.Validate();
+
+    /// <summary>The suite's columns, in the evaluator's order; KID is shown ×10³ (values of a few 10⁻³).</summary>
+    private static readonly (string Header, double Scale, Func<SuiteEstimates, SeedEstimate?> Of)[] SuiteColumns =
+    [
+        ("sFID ± sd", 1, s => s.Sfid), ("IS ± sd", 1, s => s.InceptionScore), ("precision ± sd", 1, s => s.Precision),
+        ("recall ± sd", 1, s => s.Recall), ("KID×10³ ± sd", 1000, s => s.Kid),
+    ];
 
     private static string Format(FormattableString text) => text.ToString(Invariant);
 }

@@ -6,12 +6,15 @@ namespace OrleansFlow.Client.Evaluation;
 /// <param name="RefinerNfe">Refiner evaluations per sample.</param>
 /// <param name="MsPerSample">
 /// Wall milliseconds per sample of the fastest run: the whole embedded job (sampling, features,
-/// shard files, merge), with the model already warm.
+/// shard files), with the model already warm; the job's seconds end before its finaliser, so the
+/// other metrics' cost (<see cref="SuiteEstimates.FinaliserSeconds"/>) is not in it.
 /// </param>
+/// <param name="Suite">sFID, IS, precision, recall and KID over the seeds.</param>
 /// <param name="Seconds">Wall seconds of every run of the row, in the order run (one per seed).</param>
 /// <param name="Summaries">The <c>summary.json</c> of each seed's job.</param>
 internal sealed record FidTableResult(
-    FidTableRow Row, FidEstimate Fid, double TrajectoryRms, long PredictorNfe, long RefinerNfe, double MsPerSample, IReadOnlyList<double> Seconds, IReadOnlyList<string> Summaries);
+    FidTableRow Row, SeedEstimate Fid, double TrajectoryRms, long PredictorNfe, long RefinerNfe, double MsPerSample, IReadOnlyList<double> Seconds, IReadOnlyList<string> Summaries,
+    SuiteEstimates Suite);
 
 /// <summary>Everything one <c>orleansflow fid-table</c> run measured; written to <c>table.json</c>.</summary>
 /// <param name="Seeds">The job seeds every row ran with (seed, seed + 1, …; one per repeat).</param>
@@ -28,4 +31,5 @@ internal sealed record FidTableReport(
     string TrajectoryReference,
     string Reference,
     string Features,
+    string Metrics,
     IReadOnlyList<FidTableResult> Rows);

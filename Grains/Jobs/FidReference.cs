@@ -50,9 +50,12 @@ public sealed record FidReference(GaussianStatistics Statistics, string Descript
     private static FidReference FromFile(string path, IFeatureExtractor extractor, Ids.Resolution sampleShape)
     {
         ReferenceBatch batch;
+        ReferenceFeatures? features;
         try
         {
             batch = ReferenceBatch.Read(path);
+            // The images are streamed here (or their features read from the cache): damage surfaces now.
+            features = batch.HasImages ? ReferenceFeatures.Of(batch, extractor, sampleShape) : null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
         {
@@ -61,7 +64,6 @@ public sealed record FidReference(GaussianStatistics Statistics, string Descript
 
         var full = Path.GetFullPath(path);
         var layout = extractor.Layout;
-        var features = batch.Images is null ? null : ReferenceFeatures.Of(batch, extractor, sampleShape);
         var pool = batch.Pool ?? Moments(features!.Pool).ToGaussian();
         if (pool.Dimension != layout.Pool)
         {

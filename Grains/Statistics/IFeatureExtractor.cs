@@ -21,6 +21,16 @@ public interface IFeatureExtractor
     /// </summary>
     void Extract(ReadOnlySpan<float> samples, int count, Span<float> features);
 
+    /// <summary>
+    /// The network file whose bytes decide the features (what <see cref="Jobs.ReferenceFeatureCache"/>
+    /// keys cached reference features by); null for a built-in extractor, which <see cref="Name"/> and
+    /// <see cref="Preprocessing"/> describe completely.
+    /// </summary>
+    string? NetworkFile => null;
+
+    /// <summary>Where the network runs (e.g. <c>cpu</c>, <c>cuda</c>): the same file can round differently on another device.</summary>
+    string? NetworkDevice => null;
+
     /// <summary>The outputs of the network; pooled features only unless it declares more.</summary>
     FeatureLayout Layout => new(Dimension, 0, 0);
 

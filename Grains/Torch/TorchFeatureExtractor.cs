@@ -70,6 +70,10 @@ public sealed class TorchFeatureExtractor : IFeatureExtractor, IDisposable
 
     public string Name { get; }
 
+    public string? NetworkFile => _module.Path;
+
+    public string? NetworkDevice => _backend.Device;
+
     public string Preprocessing => Input == FeatureInput.Native
         ? $"samples in [-1,1] -> uint8 by '{ImageQuantizer.Rule}' -> u/255 -> 2x-1 at the samples' own " +
           $"{_sampleShape.Channels}x{_sampleShape.Height}x{_sampleShape.Width} (no resize; input 'native' declared by the file); " +

@@ -79,7 +79,7 @@ public class DigitsTests
 
             Assert.True(code == ExitCodes.Success, error.ToString());
             var text = output.ToString();
-            foreach (var row in new[] { "Euler 8", "Heun 8", "H1P4R4", "1-rectified one-step", "2-rectified one-step", "distilled one-step", "traj RMS" })
+            foreach (var row in new[] { "Euler 8", "Heun 8", "H1P4R4", "1-rectified one-step", "2-rectified one-step", "distilled one-step", "traj RMS", "sFID ± sd", "IS ± sd", "precision ± sd", "recall ± sd", "KID×10³ ± sd" })
             {
                 Assert.Contains(row, text, StringComparison.Ordinal);
             }
@@ -89,6 +89,17 @@ public class DigitsTests
             Assert.True(rows.Count >= 10);
             Assert.All(rows, r => Assert.True(double.IsFinite(r.GetProperty("fid").GetProperty("mean").GetDouble()) && r.GetProperty("msPerSample").GetDouble() > 0));
             Assert.All(rows, r => Assert.True(r.GetProperty("trajectoryRms").GetDouble() > 0));
+            // The suite's columns for every digits row, read from each row's own summary.json.
+            Assert.All(rows, r =>
+            {
+                var suite = r.GetProperty("suite");
+                using var summary = JsonDocument.Parse(File.ReadAllBytes(r.GetProperty("summaries")[0].GetString()!));
+                var evaluation = summary.RootElement.GetProperty("evaluation");
+                Assert.Equal(evaluation.GetProperty("sfid").GetDouble(), suite.GetProperty("sfid").GetProperty("mean").GetDouble());
+                Assert.Equal(evaluation.GetProperty("kid").GetDouble(), suite.GetProperty("kid").GetProperty("mean").GetDouble());
+                Assert.InRange(suite.GetProperty("precision").GetProperty("mean").GetDouble(), 0, 1);
+                Assert.InRange(suite.GetProperty("inceptionScore").GetProperty("mean").GetDouble(), 1, 10);
+            });
             var turbo = rows.Single(r => r.GetProperty("row").GetProperty("sampler").GetString() == ShippedFlowTurbo);
             Assert.Equal((6, 8), (turbo.GetProperty("predictorNfe").GetInt64(), turbo.GetProperty("refinerNfe").GetInt64()));
         }

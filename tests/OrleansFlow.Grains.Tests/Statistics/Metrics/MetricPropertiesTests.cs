@@ -215,7 +215,7 @@ public sealed class MetricPropertiesTests : IDisposable
         var fromNpz = ReferenceBatch.Read(npz);
 
         Assert.Equal((5, 6, 4, 3), (fromPngs.Count, fromPngs.Height, fromPngs.Width, fromPngs.Channels));
-        Assert.Equal(fromNpz.Images, fromPngs.Images);
+        Assert.Equal(fromNpz.ReadAllImages(), fromPngs.ReadAllImages());
         Assert.Null(fromNpz.Pool);
         // Back through the samples' uint8 rule: every pixel of every image comes back exactly.
         var samples = fromNpz.ToSamples(new Ids.Resolution(3, 6, 4));
