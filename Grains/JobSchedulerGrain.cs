@@ -43,6 +43,7 @@ public sealed partial class JobSchedulerGrain(
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly List<(int Index, long Token)> _unsent = [];
+    private readonly HashSet<string> _stopping = new(StringComparer.Ordinal);
     private (int Outstanding, bool Finished)? _reported;
     private CatalogEntry? _entry;
     private IReadOnlyList<ShardRange> _plan = [];
@@ -193,7 +194,7 @@ public sealed partial class JobSchedulerGrain(
     /// </summary>
     private async Task<bool> PlanDispatchesAsync()
     {
-        var silos = ActiveSilos();
+        var silos = ActiveSilos().Where(s => !_stopping.Contains(s)).ToList();
         if (Ledger.IsFinished || silos.Count == 0)
         {
             return false;
@@ -319,8 +320,10 @@ public sealed partial class JobSchedulerGrain(
                     _warm[result.Silo] = true;
                     break;
                 case ShardOutcome.Released:
+                    // Its silo is stopping (SIGTERM) but may still look active: send it nothing more.
                     entry.Status = ShardStatus.Pending;
                     entry.Attempts--;
+                    _stopping.Add(result.Silo);
                     break;
                 default:
                     entry.Status = ShardStatus.Pending;
