@@ -13,7 +13,8 @@ namespace OrleansFlow.Cluster;
 
 /// <summary>
 /// The scheduler of one job. It dispatches the job's shards to the sampler grains of the active
-/// silos (silos warm for the model first, at most <see cref="OrleansFlowOptions.Workers"/> each), counts
+/// silos (silos warm for the model first; each gets as many as it has <see cref="OrleansFlowOptions.Workers"/>
+/// plus <see cref="OrleansFlowOptions.QueuedShards"/> waiting, so no worker idles between shards), counts
 /// a shard done only when the report carries the shard's current token, re-dispatches what a dead
 /// silo held (Orleans fails calls pending on a silo once it is declared dead), fails the job when a
 /// shard used up its attempts, then has its silo's sampler merge the results and write the files.
@@ -49,6 +50,9 @@ public sealed partial class JobSchedulerGrain(
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ObserverManager<IJobObserver> _observers = new(SubscriptionLifetime, logger);
+    private readonly List<(int Index, long Token)> _unsent = [];
+    private readonly HashSet<string> _stopping = new(StringComparer.Ordinal);
+    private (int Outstanding, bool Finished)? _reported;
     private CatalogEntry? _entry;
     private IReadOnlyList<ShardRange> _plan = [];
     private bool _fenced;
@@ -137,23 +141,40 @@ public sealed partial class JobSchedulerGrain(
 
     private async Task RunAsync()
     {
-        await RegisterReminderAsync();
+        var reminderRegistered = false;
         while (!Ledger.IsFinished && !_fenced)
         {
             try
             {
                 DelayDeactivation(TimeSpan.FromMinutes(2));
-                if (Ledger.Shards.All(s => s.Status == ShardStatus.Done))
+
+                // One ledger write records both the reports that came back and what follows from them: the
+                // dispatches that replace them (sent once it is written), or the start of finalisation.
+                var changed = ApplyResults();
+                if (!Ledger.IsFinished && Ledger.Shards.All(s => s.Status == ShardStatus.Done))
                 {
                     await FinalizeAsync();
                     continue;
                 }
 
-                await DispatchAsync();
-                await WaitForResultAsync();
-                if (ApplyResults())
+                changed |= await PlanDispatchesAsync();
+                if (changed || _unsent.Count > 0)
                 {
                     await SaveAsync();
+                }
+
+                SendWritten();
+                if (!Ledger.IsFinished && !reminderRegistered)
+                {
+                    // Once the first shards are out rather than before: it is a backstop (JobResumer's pokes
+                    // come first), and its round trip to the reminder table would delay them.
+                    reminderRegistered = true;
+                    await RegisterReminderAsync();
+                }
+
+                if (!Ledger.IsFinished)
+                {
+                    await WaitForResultAsync();
                 }
             }
             catch (InconsistentStateException e)
@@ -190,18 +211,23 @@ public sealed partial class JobSchedulerGrain(
         }
     }
 
-    /// <summary>Hands pending shards to silos with free slots, writes the dispatches, then sends them.</summary>
-    private async Task DispatchAsync()
+    /// <summary>
+    /// Hands pending shards to silos with room (<see cref="OrleansFlowOptions.Workers"/> running plus
+    /// <see cref="OrleansFlowOptions.QueuedShards"/> waiting each) and marks them dispatched in the ledger;
+    /// they are sent by <see cref="SendWritten"/> once a write has recorded them. Returns whether it dispatched any.
+    /// </summary>
+    private async Task<bool> PlanDispatchesAsync()
     {
-        var silos = ActiveSilos();
-        if (silos.Count == 0)
+        var silos = ActiveSilos().Where(s => !_stopping.Contains(s)).ToList();
+        if (Ledger.IsFinished || silos.Count == 0)
         {
-            return;
+            return false;
         }
 
         await LearnWarmthAsync(silos);
         var inFlight = silos.ToDictionary(s => s, s => Ledger.Shards.Count(e => e.Status == ShardStatus.Dispatched && e.Silo == s), StringComparer.Ordinal);
-        var sends = new List<(int Index, ShardEntry Entry)>();
+        var perSilo = options.Workers + options.QueuedShards;
+        var planned = false;
         for (var index = 0; index < Ledger.Shards.Count; index++)
         {
             var entry = Ledger.Shards[index];
@@ -213,10 +239,10 @@ public sealed partial class JobSchedulerGrain(
             if (entry.Attempts >= _entry!.MaxAttempts)
             {
                 await EndAsync(JobState.Failed, $"shard {index} failed {entry.Attempts} time(s): {entry.Error}");
-                return;
+                return false;
             }
 
-            var silo = inFlight.Where(s => s.Value < options.Workers)
+            var silo = inFlight.Where(s => s.Value < perSilo)
                 .OrderByDescending(s => _warm.GetValueOrDefault(s.Key))
                 .ThenBy(s => s.Value)
                 .Select(s => s.Key)
@@ -231,19 +257,29 @@ public sealed partial class JobSchedulerGrain(
             entry.Attempts++;
             entry.Token = ++Ledger.LastToken;
             entry.Silo = silo;
-            sends.Add((index, entry));
+            _unsent.Add((index, entry.Token));
+            planned = true;
         }
 
-        if (sends.Count == 0)
+        return planned;
+    }
+
+    /// <summary>
+    /// Sends the dispatches the last write recorded. A dispatch whose write failed stays unsent and goes
+    /// with the next successful write; one superseded meanwhile (the job ended) is dropped.
+    /// </summary>
+    private void SendWritten()
+    {
+        foreach (var (index, token) in _unsent)
         {
-            return;
+            var entry = Ledger.Shards[index];
+            if (!Ledger.IsFinished && entry.Status == ShardStatus.Dispatched && entry.Token == token)
+            {
+                _ = SendAsync(index, token, entry.Silo!, entry.Attempts);
+            }
         }
 
-        await SaveAsync();
-        foreach (var (index, entry) in sends)
-        {
-            _ = SendAsync(index, entry.Token, entry.Silo!, entry.Attempts);
-        }
+        _unsent.Clear();
     }
 
     /// <summary>One dispatch; its result, or the exception of a lost call, goes to the loop.</summary>
@@ -308,8 +344,10 @@ public sealed partial class JobSchedulerGrain(
                     _warm[result.Silo] = true;
                     break;
                 case ShardOutcome.Released:
+                    // Its silo is stopping (SIGTERM) but may still look active: send it nothing more.
                     entry.Status = ShardStatus.Pending;
                     entry.Attempts--;
+                    _stopping.Add(result.Silo);
                     break;
                 default:
                     entry.Status = ShardStatus.Pending;
@@ -378,9 +416,17 @@ public sealed partial class JobSchedulerGrain(
             await _observers.Notify(o => o.OnProgressAsync(record));
         }
 
+        // Only what changed: a write that records dispatches alone leaves the catalog's figures as they were.
+        var report = (Outstanding: Ledger.Shards.Count(s => s.Status != ShardStatus.Done), Finished: Ledger.IsFinished);
+        if (_reported == report)
+        {
+            return;
+        }
+
         try
         {
-            await catalog.ReportAsync(Id, Ledger.Shards.Count(s => s.Status != ShardStatus.Done), Ledger.IsFinished, CancellationToken.None);
+            await catalog.ReportAsync(Id, report.Outstanding, report.Finished, CancellationToken.None);
+            _reported = report;
         }
         catch (Exception e)
         {

@@ -47,5 +47,5 @@ for label, key, workers in runs:
 print(f"1-silo cluster / embedded samples/s: {s['cluster1']['samplesPerSecond'] / e['samplesPerSecond']:.2f}x")
 print(f"3 silos / 1 silo samples/s: {s['cluster3']['samplesPerSecond'] / s['cluster1']['samplesPerSecond']:.2f}x")
 print(f"FID identical in all runs: {len({r['fid'] for r in s.values()}) == 1}")
-print("cluster seconds run from submission to finalisation; all silos and PostgreSQL share this machine's cores")
+print("seconds, in every run: from the job's scheduler grain activating (the submission already warmed a sampler) to the start of finalisation; all silos and PostgreSQL share this machine's cores")
 PY

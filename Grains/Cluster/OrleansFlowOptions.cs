@@ -5,8 +5,15 @@ namespace OrleansFlow.Cluster;
 /// <summary>How a silo's grains schedule and run shards.</summary>
 public sealed record OrleansFlowOptions
 {
-    /// <summary>Shards a silo runs at once; a scheduler dispatches at most this many to each silo.</summary>
+    /// <summary>Shards a silo runs at once; a scheduler dispatches this many to each silo, plus <see cref="QueuedShards"/>.</summary>
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// Shards a scheduler keeps waiting in each silo's <see cref="ShardSlots"/> beyond its workers, so that a
+    /// worker that finishes a shard starts the next at once instead of idling while the scheduler writes
+    /// the report to its ledger (a PostgreSQL round trip) and sends the next dispatch.
+    /// </summary>
+    public int QueuedShards { get; init; } = 1;
 
     /// <summary>Dispatches of one shard before its job fails (a poison shard).</summary>
     public int MaxAttempts { get; init; } = JobSubmission.DefaultMaxAttempts;

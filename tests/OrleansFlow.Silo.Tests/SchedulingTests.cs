@@ -24,6 +24,32 @@ public sealed class SchedulingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task OneWorkerSilo_WhileItRuns_OneMoreShardWaitsThereAndTheLedgerIsWrittenOncePerShard()
+    {
+        // Slow shards, so the polls see the silo's queue; 12 shards on one silo with one worker.
+        var spec = JobSpecs.Fid(seed: 21, samples: 3_000, shardSize: 250);
+        await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 1, new ClusterSettings { ShardDelay = TimeSpan.FromMilliseconds(300) });
+        using var client = cluster.Client();
+        var job = await client.SubmitAsync(spec, "queue-test", default);
+        var mostInFlight = 0;
+        for (var running = job; !running.IsFinished; running = await client.GetAsync(job.Id, default))
+        {
+            mostInFlight = Math.Max(mostInFlight, running.InFlight?.Values.Sum() ?? 0);
+            await Task.Delay(20);
+        }
+
+        var finished = await cluster.WaitAsync(job.Id, TimeSpan.FromMinutes(2));
+        var writes = PrometheusText.Parse(await cluster.ScrapeAsync(cluster.Silos[0]))
+            .Sum("orleans_storage_write_latency_milliseconds_count", ("state_type", "JobLedger"));
+
+        Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}");
+        Assert.Equal(2, mostInFlight);
+        // The first dispatches, at most one write per report (with the dispatch replacing it), Finalizing,
+        // Succeeded: 12 + 2 at most, where a write for the report and another for the next dispatch made 25.
+        Assert.InRange(writes, 3, finished.ShardCount + 2);
+    }
+
+    [Fact]
     public async Task TwoJobsSubmittedTogether_BothProgressBeforeEitherFinishes()
     {
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 2);
