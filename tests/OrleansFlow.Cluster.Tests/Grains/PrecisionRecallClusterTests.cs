@@ -19,7 +19,6 @@ namespace OrleansFlow.Cluster.Tests.Grains;
 /// </summary>
 public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
     private readonly TemporaryDirectory _scratch = new();
 
     [Fact]
@@ -28,12 +27,12 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
         var spec = await SpecAsync();
         var embedded = await EmbeddedAsync(spec);
         using var blocks = new BlockListener();
-        var cluster = await DeployAsync(TimeSpan.Zero);
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), shardDelay: TimeSpan.Zero, blockDelay: TimeSpan.Zero, output);
         try
         {
             var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(spec, idempotencyKey: null);
             Assert.Null(submitted.Error);
-            var record = await WaitForEndAsync(cluster, submitted.Job!.Job);
+            var record = await TestClusters.WaitForEndAsync(cluster, submitted.Job!.Job);
 
             output.WriteLine($"blocks: {blocks}");
             Assert.True(record.State == JobState.Succeeded, record.Error);
@@ -54,7 +53,7 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
         }
         finally
         {
-            await StopAsync(cluster);
+            await TestClusters.StopAsync(cluster);
         }
     }
 
@@ -65,7 +64,7 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
         var embedded = await EmbeddedAsync(spec);
         using var blocks = new BlockListener();
         // Each block waits 1.5 s first, so the generated radii blocks (one or more on every silo) are in flight when the kill lands.
-        var cluster = await DeployAsync(TimeSpan.FromMilliseconds(1500));
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), shardDelay: TimeSpan.Zero, blockDelay: TimeSpan.FromMilliseconds(1500), output);
         try
         {
             var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(spec, idempotencyKey: null);
@@ -75,11 +74,11 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
             // Not the primary (it holds the test cluster's membership) and not the finaliser's silo.
             var victim = cluster.SecondarySilos.First(s => !s.SiloAddress.Equals(finaliser));
             var referenceRadii = Path.Combine(TestSilos.BlobRoot, "jobs", job, "prc", "reference-radii");
-            await WaitAsync(() => Task.FromResult(Directory.Exists(referenceRadii) && Directory.GetFiles(referenceRadii).Length == 2), "the reference radii pass to end");
+            await TestClusters.WaitAsync(() => Task.FromResult(Directory.Exists(referenceRadii) && Directory.GetFiles(referenceRadii).Length == 2), "the reference radii pass to end");
             var clock = Stopwatch.StartNew();
             await cluster.KillSiloAsync(victim);
 
-            var record = await WaitForEndAsync(cluster, job);
+            var record = await TestClusters.WaitForEndAsync(cluster, job);
             output.WriteLine($"killed {victim.SiloAddress} as the generated radii pass began; job ended {record.State} {clock.Elapsed.TotalSeconds:F1} s later; blocks: {blocks}");
             Assert.True(record.State == JobState.Succeeded, record.Error);
             Assert.True(blocks.Count(victim.SiloAddress.ToParsableString(), "failed") >= 1, $"no block failed on the killed silo: {blocks}");
@@ -87,7 +86,7 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
         }
         finally
         {
-            await StopAsync(cluster);
+            await TestClusters.StopAsync(cluster);
         }
     }
 
@@ -154,64 +153,6 @@ public sealed class PrecisionRecallClusterTests(ITestOutputHelper output) : IDis
     {
         using var stream = File.OpenRead(file);
         return Npy.Read(stream, file).ToDoubleArray();
-    }
-
-    private async Task<TestCluster> DeployAsync(TimeSpan blockDelay)
-    {
-        TestSilos.BlobRoot = _scratch.Combine("blobs");
-        TestSilos.Catalog = new InMemoryJobCatalog();
-        TestSilos.ShardDelay = TimeSpan.Zero;
-        TestSilos.ManifoldBlockDelay = blockDelay;
-        TestSilos.Loads.Clear();
-        var builder = new TestClusterBuilder(3);
-        builder.AddSiloBuilderConfigurator<TestSiloConfigurator>();
-        var cluster = builder.Build();
-        var clock = Stopwatch.StartNew();
-        await cluster.DeployAsync();
-        output.WriteLine($"3-silo test cluster deployed in {clock.Elapsed.TotalSeconds:F1} s");
-        return cluster;
-    }
-
-    private static async Task StopAsync(TestCluster cluster)
-    {
-        TestSilos.ManifoldBlockDelay = TimeSpan.Zero;
-        await cluster.StopAllSilosAsync();
-        await cluster.DisposeAsync();
-    }
-
-    /// <summary>Polls the scheduler; calls that fail while a silo is being declared dead are retried.</summary>
-    private static async Task<JobRecord> WaitForEndAsync(TestCluster cluster, string job)
-    {
-        JobRecord? record = null;
-        await WaitAsync(
-            async () =>
-            {
-                try
-                {
-                    record = await cluster.Client.GetGrain<IJobSchedulerGrain>(job).GetAsync();
-                    return record is { IsFinished: true };
-                }
-                catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
-                {
-                    return false;
-                }
-            },
-            $"job {job} to end");
-        return record!;
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > JobTimeout)
-            {
-                throw new TimeoutException($"waited {JobTimeout.TotalSeconds} s for {what}");
-            }
-
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>The finalisers' <c>orleansflow.manifold.blocks</c> counts by (silo, outcome); the test silos share one meter.</summary>

@@ -11,13 +11,12 @@ namespace OrleansFlow.Cluster.Tests.Grains;
 /// <summary>The grains on Orleans' in-process 3-silo TestCluster.</summary>
 public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
     private readonly TemporaryDirectory _scratch = new();
 
     [Fact]
     public async Task SamplerGrains_TwoJobsOnThreeSilos_EachSiloLoadsTheModelOnce()
     {
-        var cluster = await DeployAsync(shardDelay: TimeSpan.Zero);
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.Zero, blockDelay: TimeSpan.Zero, output);
         try
         {
             var first = await RunAsync(cluster, Spec(seed: 1));
@@ -31,7 +30,7 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            await StopAsync(cluster);
+            await TestClusters.StopAsync(cluster);
         }
     }
 
@@ -41,17 +40,17 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         var spec = Spec(seed: 7);
         var embedded = _scratch.Combine("embedded");
         await EmbeddedRunner.RunAsync(spec, embedded, new RunOptions { Workers = 2 }, progress: null, CancellationToken.None);
-        var cluster = await DeployAsync(shardDelay: TimeSpan.FromMilliseconds(300));
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.FromMilliseconds(300), blockDelay: TimeSpan.Zero, output);
         try
         {
             var (job, silo) = await SubmitOffPrimaryAsync(cluster, spec);
             var scheduler = cluster.Client.GetGrain<IJobSchedulerGrain>(job);
-            await WaitAsync(async () => (await scheduler.GetAsync())!.ShardsDone >= 3, "3 shards done");
+            await TestClusters.WaitAsync(async () => (await scheduler.GetAsync())!.ShardsDone >= 3, "3 shards done");
             var before = (await scheduler.GetAsync())!;
             var clock = Stopwatch.StartNew();
             await cluster.KillSiloAsync(silo);
 
-            var record = await WaitForEndAsync(cluster, job);
+            var record = await TestClusters.WaitForEndAsync(cluster, job);
             output.WriteLine($"killed the scheduler's silo with {before.ShardsDone}/{before.ShardCount} shards done; job ended {record.State} {clock.Elapsed.TotalSeconds:F1} s later");
             Assert.Equal(JobState.Succeeded, record.State);
             Assert.Equal((spec.ShardCount, (long)spec.Samples), (record.ShardsDone, record.SamplesDone));
@@ -62,20 +61,20 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            await StopAsync(cluster);
+            await TestClusters.StopAsync(cluster);
         }
     }
 
     [Fact]
     public async Task JobFeed_SchedulerPushesEveryChange_WithoutWaitingForRenewal()
     {
-        var cluster = await DeployAsync(shardDelay: TimeSpan.FromMilliseconds(100));
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.FromMilliseconds(100), blockDelay: TimeSpan.Zero, output);
         try
         {
             var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(Spec(seed: 3), idempotencyKey: null);
             var scheduler = cluster.Client.GetGrain<IJobSchedulerGrain>(submitted.Job!.Job);
             using var feed = new JobFeed(cluster.Client);
-            using var timeout = new CancellationTokenSource(JobTimeout);
+            using var timeout = new CancellationTokenSource(TestClusters.JobTimeout);
             var clock = Stopwatch.StartNew();
             var received = new List<(TimeSpan At, JobRecord Job)>();
             await foreach (var record in feed.FollowAsync(scheduler.SubscribeAsync, timeout.Token))
@@ -93,7 +92,7 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            await StopAsync(cluster);
+            await TestClusters.StopAsync(cluster);
         }
     }
 
@@ -111,32 +110,11 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         Seed = seed,
     };
 
-    private async Task<TestCluster> DeployAsync(TimeSpan shardDelay)
-    {
-        TestSilos.BlobRoot = _scratch.Combine("blobs");
-        TestSilos.Catalog = new InMemoryJobCatalog();
-        TestSilos.ShardDelay = shardDelay;
-        TestSilos.Loads.Clear();
-        var builder = new TestClusterBuilder(3);
-        builder.AddSiloBuilderConfigurator<TestSiloConfigurator>();
-        var cluster = builder.Build();
-        var clock = Stopwatch.StartNew();
-        await cluster.DeployAsync();
-        output.WriteLine($"3-silo test cluster deployed in {clock.Elapsed.TotalSeconds:F1} s");
-        return cluster;
-    }
-
-    private static async Task StopAsync(TestCluster cluster)
-    {
-        await cluster.StopAllSilosAsync();
-        await cluster.DisposeAsync();
-    }
-
     private static async Task<JobRecord> RunAsync(TestCluster cluster, JobSpec spec)
     {
         var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(spec, idempotencyKey: null);
         Assert.Null(submitted.Error);
-        return await WaitForEndAsync(cluster, submitted.Job!.Job);
+        return await TestClusters.WaitForEndAsync(cluster, submitted.Job!.Job);
     }
 
     /// <summary>
@@ -161,40 +139,5 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
         }
 
         throw new InvalidOperationException("no scheduler landed on a secondary silo in 20 submissions");
-    }
-
-    /// <summary>Polls the scheduler; calls that fail while its silo is being declared dead are retried.</summary>
-    private static async Task<JobRecord> WaitForEndAsync(TestCluster cluster, string job)
-    {
-        JobRecord? record = null;
-        await WaitAsync(
-            async () =>
-            {
-                try
-                {
-                    record = await cluster.Client.GetGrain<IJobSchedulerGrain>(job).GetAsync();
-                    return record is { IsFinished: true };
-                }
-                catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
-                {
-                    return false;
-                }
-            },
-            $"job {job} to end");
-        return record!;
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > JobTimeout)
-            {
-                throw new TimeoutException($"waited {JobTimeout.TotalSeconds} s for {what}");
-            }
-
-            await Task.Delay(100);
-        }
     }
 }
