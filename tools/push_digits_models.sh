@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Pushes the committed digits models into a model registry (docs/models.md), so clusters name them:
 #   models: digits-rf, digits-2rf, digits-onestep   features: digits-fid   reference: digits-fid
+#   the evaluation suite's network and reference batch (fid-table): features and reference digits-eval
 #   tools/push_digits_models.sh [STORE]   (default: $OrleansFlow__Models, else $OrleansFlow__Store, else ./store)
 # Entries are create-only, so names already in the registry are skipped. A registry package holds all
 # its files: the packages' "../digits-fid/features.pt" is copied in (as features.pt) on the way.
@@ -38,3 +39,5 @@ PY
 done
 push features digits-fid "$root/models/digits-fid/features.pt"
 push reference digits-fid "$root/models/digits-fid/reference.npz"
+push features digits-eval "$root/models/digits-fid/eval.pt"
+push reference digits-eval "$root/models/digits-fid/reference-batch.npz"

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OrleansFlow.Client.Evaluation;
+using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Torch;
 
@@ -10,7 +11,12 @@ internal static class FidTableCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var models = new Option<string>("--models") { Description = "Directory with digits-rf, digits-2rf, digits-onestep and digits-fid", DefaultValueFactory = _ => "models" };
+        var models = new Option<string>("--models") { Description = "Directory with digits-rf, digits-2rf, digits-onestep and digits-fid (when no registry is used)", DefaultValueFactory = _ => "models" };
+        var registry = new Option<string?>("--registry")
+        {
+            Description = "Model registry holding the digits models by name (tools/push_digits_models.sh); default: OrleansFlow__Models, else OrleansFlow__Store, else ./store if it exists; 'none': paths under --models",
+            DefaultValueFactory = _ => LocalModelLoader.RegistryFromEnvironment(),
+        };
         var samples = new Option<int>("--samples") { Description = "Samples per row", DefaultValueFactory = _ => 2000 };
         var seed = new Option<long>("--seed") { Description = "Job seed of every row (the same noise and labels in each)", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch-size") { Description = "Samples per model call", DefaultValueFactory = _ => 250 };
@@ -24,7 +30,7 @@ internal static class FidTableCommand
         var metrics = new Option<string>("--metrics") { Description = "Metrics of every row's job (fid,sfid,is,prc,kid); fid alone leaves out the other columns", DefaultValueFactory = _ => FidTableOptions.FullSuite };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar" };
         var command = new Command("fid-table", "FID-digits ± seed spread, sFID, IS, precision/recall and KID, trajectory error, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
-        foreach (var option in new Option[] { models, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, metrics, quiet })
+        foreach (var option in new Option[] { models, registry, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, metrics, quiet })
         {
             command.Options.Add(option);
         }
@@ -40,6 +46,7 @@ internal static class FidTableCommand
                     Positive("repeats", result.GetValue(repeats)), Positive("trajectory-samples", result.GetValue(trajectory)), result.GetValue(outDirectory)!, selected)
                 {
                     Metrics = result.GetValue(metrics)!,
+                    Registry = result.GetValue(registry) is { } store && store != "none" ? store : null,
                 };
                 using var progress = result.GetValue(quiet) ? null : new ConsoleProgressBar(error);
                 var report = await new FidTable(options, output).RunAsync(progress, ct);

@@ -73,6 +73,7 @@ internal static class JobCommands
                 Resume = result.GetValue(options.Resume),
                 Force = result.GetValue(options.Force),
                 Workers = Positive("workers", result.GetValue(options.Workers)),
+                Registry = result.GetValue(options.Registry),
             };
             using var progress = result.GetValue(options.Quiet) ? null : new ConsoleProgressBar(error);
             var summary = await EmbeddedRunner.RunAsync(spec, outDirectory, run, progress, cancellationToken);

@@ -46,6 +46,12 @@ internal sealed class JobOptions
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress bar" };
 
+    public Option<string?> Registry { get; } = new("--registry")
+    {
+        Description = "Embedded: the model registry where --model/--features/--reference names that are not local paths resolve (default: OrleansFlow__Models, else OrleansFlow__Store, else ./store if it exists)",
+        DefaultValueFactory = _ => OrleansFlow.Cluster.LocalModelLoader.RegistryFromEnvironment(),
+    };
+
     public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a cluster through its HTTP API at this URL instead of running embedded (e.g. http://silo:8080)" };
 
     public Option<string?> Token { get; } = new("--token") { Description = "Bearer token of the cluster (default: $ORLEANSFLOW_TOKEN)" };
@@ -66,7 +72,7 @@ internal sealed class JobOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Cluster, Token, OrleansPostgres, Gateways, ClusterId, ConnectTimeout })
+        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Registry, Cluster, Token, OrleansPostgres, Gateways, ClusterId, ConnectTimeout })
         {
             command.Options.Add(option);
         }

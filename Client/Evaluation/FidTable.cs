@@ -8,7 +8,7 @@ using OrleansFlow.Torch;
 
 namespace OrleansFlow.Client.Evaluation;
 
-/// <param name="Models">The directory holding the packages and <c>digits-fid/</c> (features, reference).</param>
+/// <param name="Models">The directory holding the packages and <c>digits-fid/</c> (features, reference), used when <see cref="Registry"/> is null.</param>
 /// <param name="Repeats">Runs of every row, one per seed (Seed, Seed + 1, …), interleaved; FID is their mean ± spread, the time the fastest.</param>
 /// <param name="TrajectorySamples">Samples of each row compared with the converged solve (seed <paramref name="Seed"/>).</param>
 internal sealed record FidTableOptions(
@@ -20,14 +20,26 @@ internal sealed record FidTableOptions(
 
     public const string FullSuite = "fid,sfid,is,prc,kid";
 
+    /// <summary>The registry name of the evaluation network and of the reference batch (tools/push_digits_models.sh pushes both).</summary>
+    public const string EvaluationName = "digits-eval";
+
+    /// <summary>
+    /// A model registry holding the digits packages under their names (tools/push_digits_models.sh): the
+    /// rows then name their models, network and reference as a cluster's jobs do; null: paths under <see cref="Models"/>.
+    /// </summary>
+    public string? Registry { get; init; }
+
     /// <summary>The 1,797 digits as an ADM reference batch: images (KID, precision/recall) and mu/sigma, mu_s/sigma_s (FID, sFID).</summary>
-    public string Reference => Path.Combine(Models, "digits-fid", "reference-batch.npz");
+    public string Reference => Registry is null ? Path.Combine(Models, "digits-fid", "reference-batch.npz") : EvaluationName;
 
     /// <summary>The FID-digits network with its spatial features (sFID) and logits (IS); its pooled features are features.pt's.</summary>
-    public string Features => Path.Combine(Models, "digits-fid", "eval.pt");
+    public string Features => Registry is null ? Path.Combine(Models, "digits-fid", "eval.pt") : EvaluationName;
 
     /// <summary>The model whose converged ODE solve every row's trajectory error is measured against: the 1-rectified flow.</summary>
-    public string TrajectoryModel => Path.Combine(Models, "digits-rf");
+    public string TrajectoryModel => ModelOf("digits-rf");
+
+    /// <summary>A digits package by name in the registry, else its directory under <see cref="Models"/>.</summary>
+    public string ModelOf(string package) => Registry is null ? Path.Combine(Models, package) : package;
 
     public IReadOnlyList<long> Seeds => [.. Enumerable.Range(0, Repeats).Select(r => Seed + r)];
 }
@@ -44,7 +56,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
     public async Task<FidTableReport> RunAsync(IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
-        foreach (var file in new[] { options.Reference, options.Features })
+        foreach (var file in options.Registry is null ? [options.Reference, options.Features] : Array.Empty<string>())
         {
             if (!File.Exists(file))
             {
@@ -54,7 +66,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
         TorchLibrary.SetThreads(options.Threads);
         // One embedded silo for every row and repeat: rows of one model share its warm sampler grain.
-        await using var cluster = await EmbeddedCluster.StartAsync(options.Workers, cancellationToken);
+        await using var cluster = await EmbeddedCluster.StartAsync(options.Workers, options.Registry, cancellationToken);
         var machine = MachineInfo.Now();
         var load = machine.LoadAverage is { } value ? Format($", load average {value:F2} at start") : string.Empty;
         output.WriteLine(Format($"orleansflow fid-table: {machine.ProcessorCount} cores{load}, {machine.Os}, {machine.Runtime}"));
@@ -89,7 +101,8 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         }
 
         output.WriteLine(Format($"trajectory error: {trajectorySamples:N0} samples of each row (seed {options.Seed}) against {TrajectoryError.Converged} of digits-rf from the same noises and labels (not timed)"));
-        var trajectory = new TrajectoryError(new CatalogModelLoader(), options.TrajectoryModel, trajectorySamples);
+        using var models = new LocalModelLoader(options.Registry);
+        var trajectory = new TrajectoryError(models, options.TrajectoryModel, trajectorySamples);
         var errors = options.Rows.Select(row => trajectory.Measure(Spec(row, options.Seed), cancellationToken)).ToList();
 
         var results = options.Rows.Select((row, i) => new FidTableResult(
@@ -104,8 +117,8 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             SuiteEstimates.Of(evaluations[i]))).ToList();
         return new FidTableReport(
             machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
-            Format($"{TrajectoryError.Converged} of {Path.GetFullPath(options.TrajectoryModel)}"),
-            Path.GetFullPath(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, options.Metrics, results);
+            Format($"{TrajectoryError.Converged} of {Described(options.TrajectoryModel)}"),
+            Described(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, options.Metrics, results);
     }
 
     public static void Print(FidTableReport report, TextWriter w)
@@ -198,6 +211,9 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     private static FidTableResult? ClosestInTime(IEnumerable<FidTableResult> rows, FidTableResult row) =>
         rows.Where(r => r != row).OrderBy(r => Math.Abs(r.MsPerSample - row.MsPerSample)).FirstOrDefault();
 
+    /// <summary>A path in full, or a registry name as it is.</summary>
+    private string Described(string pathOrName) => options.Registry is null ? Path.GetFullPath(pathOrName) : $"'{pathOrName}' in the registry {options.Registry}";
+
     private static bool Reaches(FidTableResult row, FidTableResult other) => row.TrajectoryRms <= other.TrajectoryRms && row.Fid.Mean <= other.Fid.Mean;
 
     private static string Saving(FidTableResult fast, FidTableResult slow) => Format($"{1 - (fast.MsPerSample / slow.MsPerSample):P0}");
@@ -208,7 +224,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     private JobSpec Spec(FidTableRow row, long seed) => new JobSpec
     {
         Kind = JobKind.Fid,
-        Model = Path.Combine(options.Models, row.Package),
+        Model = options.ModelOf(row.Package),
         Sampler = SamplerSpec.Parse(row.Sampler),
         Samples = options.Samples,
         Seed = seed,

@@ -41,7 +41,7 @@ internal sealed class TrajectoryError(IModelLoader loader, string referenceModel
             _models[spec.Model] = model;
         }
 
-        var generator = ResolvedJob.ForShards(spec, model).Generator;
+        var generator = ResolvedJob.ForShards(loader.Localize(spec), model).Generator;
         var elements = generator.SampleShape.Elements;
         var result = new float[samples * elements];
         for (var start = 0; start < samples; start += spec.BatchSize)

@@ -9,7 +9,7 @@ namespace OrleansFlow.Models;
 public static class ModelCatalog
 {
     public const string Allowed = "gmm-demo, gmm:<path.json> or a model package directory (with model.json)";
-    private const string MixturePrefix = "gmm:";
+    public const string MixturePrefix = "gmm:";
 
     public static IFlowModel Load(string name)
     {

@@ -20,11 +20,13 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(20);
     private readonly IHost _host;
     private readonly EmbeddedJobs _jobs;
+    private readonly LocalModelLoader _models;
 
-    private EmbeddedCluster(IHost host, EmbeddedJobs jobs, TimeSpan startup)
+    private EmbeddedCluster(IHost host, EmbeddedJobs jobs, LocalModelLoader models, TimeSpan startup)
     {
         _host = host;
         _jobs = jobs;
+        _models = models;
         Startup = startup;
     }
 
@@ -36,11 +38,13 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     private string LocalSilo => _host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
 
     /// <param name="workers">Shards run at once.</param>
-    public static async Task<EmbeddedCluster> StartAsync(int workers, CancellationToken cancellationToken)
+    /// <param name="registry">The model registry that names other than local paths resolve in (<see cref="LocalModelLoader"/>), or null.</param>
+    public static async Task<EmbeddedCluster> StartAsync(int workers, string? registry, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         var clock = Stopwatch.StartNew();
         var jobs = new EmbeddedJobs();
+        var models = new LocalModelLoader(registry);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleans(silo =>
         {
@@ -50,12 +54,13 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton<IJobStorage>(jobs);
             silo.Services.AddSingleton<IShardProgress>(jobs);
+            silo.Services.AddSingleton<IModelLoader>(models);
             // One attempt: a shard that throws here will throw again; fail fast and let the user --resume.
             silo.AddOrleansFlow(new OrleansFlowOptions { Workers = workers, MaxAttempts = 1, UseResumeReminder = false, DistributePrecisionRecall = false });
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        return new EmbeddedCluster(host, jobs, clock.Elapsed);
+        return new EmbeddedCluster(host, jobs, models, clock.Elapsed);
     }
 
     /// <summary>
@@ -138,6 +143,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         finally
         {
             _host.Dispose();
+            _models.Dispose();
         }
     }
 

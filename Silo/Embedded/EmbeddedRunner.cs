@@ -8,7 +8,7 @@ public static class EmbeddedRunner
     public static async Task<JobSummary> RunAsync(
         JobSpec spec, string outputDirectory, RunOptions options, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
-        await using var cluster = await EmbeddedCluster.StartAsync(options.Workers, cancellationToken);
+        await using var cluster = await EmbeddedCluster.StartAsync(options.Workers, options.Registry, cancellationToken);
         return await cluster.RunAsync(spec, outputDirectory, options, progress, cancellationToken);
     }
 }

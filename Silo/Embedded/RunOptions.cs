@@ -13,4 +13,7 @@ public sealed record RunOptions
 
     /// <summary>Shards run at once; each also runs its batch in parallel.</summary>
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>The model registry where names that are not local paths resolve (<see cref="Cluster.LocalModelLoader"/>); null: none.</summary>
+    public string? Registry { get; init; }
 }

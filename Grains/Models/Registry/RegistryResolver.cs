@@ -52,7 +52,8 @@ public sealed class RegistryResolver(ModelCache cache)
         Reference = named.Reference is { } reference ? $"registry reference '{reference}'" : summary.Reference,
     };
 
-    private string LocalFile(RegistryKind kind, string text)
+    /// <summary>The local file of a features or reference entry (downloaded and checked if needed).</summary>
+    public string LocalFile(RegistryKind kind, string text)
     {
         var name = RegistryName.Parse(text, kind.Field());
         using var entry = cache.AcquireAsync(kind, name, CancellationToken.None).GetAwaiter().GetResult();

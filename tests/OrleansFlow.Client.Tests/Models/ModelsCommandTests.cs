@@ -39,6 +39,32 @@ public sealed class ModelsCommandTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(package, "mixture.json")))), file.GetProperty("sha256").GetString());
     }
 
+    [Fact]
+    public async Task EmbeddedJob_ModelByRegistryName_SameStatisticsAsTheLocalFile_UnknownNameOneLineNothingWritten()
+    {
+        var package = _temp.Combine("mix");
+        Directory.CreateDirectory(package);
+        var mixture = Path.Combine(package, "mixture.json");
+        await File.WriteAllTextAsync(mixture, Mixture);
+        var store = _temp.Combine("registry");
+        Assert.Equal(0, (await Orleansflow.RunAsync("models", "push", package, "--store", store)).ExitCode);
+        string[] job = ["fid", "--samples", "300", "--shard-size", "100", "--quiet", "--registry", store];
+
+        var byName = await Orleansflow.RunAsync([.. job, "--model", "mix", "--out", _temp.Combine("by-name")]);
+        var byPath = await Orleansflow.RunAsync([.. job, "--model", $"gmm:{mixture}", "--out", _temp.Combine("by-path")]);
+        var unknown = await Orleansflow.RunAsync([.. job, "--model", "nothing-here", "--out", _temp.Combine("unknown")]);
+
+        Assert.True(byName.ExitCode == 0, byName.ToString());
+        Assert.True(byPath.ExitCode == 0, byPath.ToString());
+        Assert.Equal(
+            await File.ReadAllBytesAsync(_temp.Combine("by-path", "stats.npz")),
+            await File.ReadAllBytesAsync(_temp.Combine("by-name", "stats.npz")));
+        Assert.Contains("\"model\": \"mix\"", await File.ReadAllTextAsync(_temp.Combine("by-name", "summary.json")), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, unknown.ExitCode);
+        Assert.Contains("no model named 'nothing-here' in the registry", Assert.Single(unknown.ErrorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.Combine("unknown")));
+    }
+
     [Theory]
     [InlineData("--name", "../escape")]
     [InlineData("--name", "/abs")]
