@@ -218,7 +218,7 @@ public sealed partial class JobSchedulerGrain(
     /// </summary>
     private async Task<bool> PlanDispatchesAsync()
     {
-        var silos = ActiveSilos().Where(s => !_stopping.Contains(s)).ToList();
+        var silos = ActiveSilos.Of(membership).Where(s => !_stopping.Contains(s)).ToList();
         if (Ledger.IsFinished || silos.Count == 0)
         {
             return false;
@@ -470,12 +470,6 @@ public sealed partial class JobSchedulerGrain(
             }
         }
     }
-
-    private List<string> ActiveSilos() =>
-        [.. membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress.ToParsableString())
-            .Order(StringComparer.Ordinal)];
 
     private ISamplerGrain Sampler(string silo) =>
         GrainFactory.GetGrain<ISamplerGrain>(new SamplerGrainKey(silo, _entry!.Spec.Model).ToGrainKey());

@@ -80,7 +80,7 @@ public sealed partial class ClusterManifoldBlockRunner(
         while (pending.Count > 0 || running.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var silos = ActiveSilos();
+            var silos = ActiveSilos.Of(membership);
             var load = silos.ToDictionary(s => s, s => running.Values.Count(r => r.Silo == s), StringComparer.Ordinal);
             while (pending.Count > 0 && Pick(silos, load, failedOn[pending.Peek()]) is { } silo)
             {
@@ -129,13 +129,6 @@ public sealed partial class ClusterManifoldBlockRunner(
         var free = silos.Where(s => load[s] < options.Workers).ToList();
         return free.Where(s => !failedOn.Contains(s)).MinBy(s => load[s]) ?? free.MinBy(s => load[s]);
     }
-
-    /// <summary>The silos membership sees as active, in a fixed order (as the job scheduler sees them).</summary>
-    private List<string> ActiveSilos() =>
-        [.. membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress.ToParsableString())
-            .Order(StringComparer.Ordinal)];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Precision/recall block of job {Job} ({Side} rows from {Start}) failed on silo {Silo}, attempt {Attempt}")]
     private partial void LogBlockFailed(Exception error, string job, ManifoldSide side, int start, string silo, int attempt);
