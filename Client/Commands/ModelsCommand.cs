@@ -18,13 +18,13 @@ internal static class ModelsCommand
         var store = new Option<string>("--store")
         {
             Description = "Registry store: a directory, an Azure container URI (SAS or Azure AD) or a connection string",
-            DefaultValueFactory = _ => Setting("Models") ?? Setting("Store") ?? "store",
+            DefaultValueFactory = _ => RegistrySettings.Store ?? RegistrySettings.DefaultDirectory,
             Recursive = true,
         };
         var container = new Option<string?>("--container")
         {
             Description = "Container, when --store is a connection string",
-            DefaultValueFactory = _ => Setting("ModelsContainer") ?? Setting("StoreContainer"),
+            DefaultValueFactory = _ => RegistrySettings.Container,
             Recursive = true,
         };
         var kind = new Option<string>("--kind") { Description = $"Entry kind: {RegistryKinds.Allowed}", DefaultValueFactory = _ => "model", Recursive = true };
@@ -79,8 +79,6 @@ internal static class ModelsCommand
         RegistryKind Kind(ParseResult result) =>
             RegistryKinds.Parse(result.GetValue(kind)!) ?? throw new SpecException("--kind", $"'{result.GetValue(kind)}' is not allowed: use {RegistryKinds.Allowed}");
     }
-
-    private static string? Setting(string key) => Environment.GetEnvironmentVariable("OrleansFlow__" + key) is { Length: > 0 } value ? value : null;
 
     private static string DefaultName(string path) =>
         Directory.Exists(path) ? new DirectoryInfo(path).Name : Path.GetFileNameWithoutExtension(path);

@@ -24,7 +24,7 @@ public sealed class LocalModelLoader : IModelLoader, IDisposable
         if (registry is not null)
         {
             _registry = new Lazy<RegistryResolver>(() => new RegistryResolver(
-                new ModelCache(new ModelRegistry(BlobStores.Create(registry)), new ModelCacheOptions { Root = _cacheRoot })));
+                new ModelCache(new ModelRegistry(BlobStores.Create(registry, RegistrySettings.Container)), new ModelCacheOptions { Root = _cacheRoot })));
         }
     }
 
@@ -32,11 +32,11 @@ public sealed class LocalModelLoader : IModelLoader, IDisposable
     public string? Registry { get; }
 
     /// <summary>
-    /// The registry of the environment, as <c>orleansflow models</c> and the silos configure it:
-    /// <c>OrleansFlow__Models</c>, else <c>OrleansFlow__Store</c>, else the directory <c>store</c> if it exists.
+    /// The registry of the environment (<see cref="RegistrySettings"/>), else the directory <c>store</c>
+    /// if it exists: unlike <c>models push</c>, a job does not create an empty registry.
     /// </summary>
     public static string? RegistryFromEnvironment() =>
-        Setting("Models") ?? Setting("Store") ?? (Directory.Exists("store") ? "store" : null);
+        RegistrySettings.Store ?? (Directory.Exists(RegistrySettings.DefaultDirectory) ? RegistrySettings.DefaultDirectory : null);
 
     public IFlowModel Load(string model) =>
         IsBuiltIn(model) || ExistsLocally(model) || _registry is null ? ModelCatalog.Load(model) : _registry.Value.LoadModel(model);
@@ -70,6 +70,4 @@ public sealed class LocalModelLoader : IModelLoader, IDisposable
         string.Equals(model, GmmDemo.Name, StringComparison.OrdinalIgnoreCase) || model.StartsWith(ModelCatalog.MixturePrefix, StringComparison.OrdinalIgnoreCase);
 
     private static bool ExistsLocally(string value) => File.Exists(value) || Directory.Exists(value);
-
-    private static string? Setting(string key) => Environment.GetEnvironmentVariable("OrleansFlow__" + key) is { Length: > 0 } value ? value : null;
 }
