@@ -101,8 +101,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         }
 
         output.WriteLine(Format($"trajectory error: {trajectorySamples:N0} samples of each row (seed {options.Seed}) against {TrajectoryError.Converged} of digits-rf from the same noises and labels (not timed)"));
-        using var models = new LocalModelLoader(options.Registry);
-        var trajectory = new TrajectoryError(models, options.TrajectoryModel, trajectorySamples);
+        var trajectory = new TrajectoryError(cluster.Models, options.TrajectoryModel, trajectorySamples);
         var errors = options.Rows.Select(row => trajectory.Measure(Spec(row, options.Seed), cancellationToken)).ToList();
 
         var results = options.Rows.Select((row, i) => new FidTableResult(

@@ -33,6 +33,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>How long the silo took to start.</summary>
     public TimeSpan Startup { get; }
 
+    /// <summary>The silo's model loader: paths and registry names resolve here as in the runs (registry entries fetched once).</summary>
+    public IModelLoader Models => _models;
+
     private IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     private string LocalSilo => _host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
