@@ -68,35 +68,14 @@ public sealed class TorchModule : IDisposable
         var added = 0;
         try
         {
-            for (; added < inputs.Length; added++)
-            {
-                var ok = false;
-                inputs[added].DangerousAddRef(ref ok);
-                pointers[added] = inputs[added].DangerousGetHandle();
-            }
-
+            AddRefs(inputs, pointers, ref added);
             var status = NativeMethods.ModuleForward(_handle, pointers, inputs.Length, out var output);
-            if (status != 0)
-            {
-                output.Dispose();
-                try
-                {
-                    NativeMethods.ThrowIfFailed(status);
-                }
-                catch (TorchException e)
-                {
-                    throw new TorchException($"{System.IO.Path.GetFileName(Path)}: forward failed: {FirstLine(e.Message)}", e);
-                }
-            }
-
+            ThrowIfForwardFailed(status, output);
             return output;
         }
         finally
         {
-            for (var i = 0; i < added; i++)
-            {
-                inputs[i].DangerousRelease();
-            }
+            Release(inputs, added);
         }
     }
 
@@ -118,40 +97,18 @@ public sealed class TorchModule : IDisposable
                 namePointers[i] = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(names[i]);
             }
 
-            for (; added < inputs.Length; added++)
-            {
-                var ok = false;
-                inputs[added].DangerousAddRef(ref ok);
-                pointers[added] = inputs[added].DangerousGetHandle();
-            }
-
+            AddRefs(inputs, pointers, ref added);
             fixed (IntPtr* nameArray = namePointers)
             fixed (long* widthArray = widths)
             {
                 var status = NativeMethods.ModuleForwardRows(_handle, pointers, inputs.Length, nameArray, names.Count, out var output, widthArray);
-                if (status != 0)
-                {
-                    output.Dispose();
-                    try
-                    {
-                        NativeMethods.ThrowIfFailed(status);
-                    }
-                    catch (TorchException e)
-                    {
-                        throw new TorchException($"{System.IO.Path.GetFileName(Path)}: forward failed: {FirstLine(e.Message)}", e);
-                    }
-                }
-
+                ThrowIfForwardFailed(status, output);
                 return (output, widths);
             }
         }
         finally
         {
-            for (var i = 0; i < added; i++)
-            {
-                inputs[i].DangerousRelease();
-            }
-
+            Release(inputs, added);
             foreach (var pointer in namePointers)
             {
                 System.Runtime.InteropServices.Marshal.FreeCoTaskMem(pointer);
@@ -160,6 +117,47 @@ public sealed class TorchModule : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    /// <summary>
+    /// Holds every input's handle open for the native call and writes its pointer; <paramref name="added"/>
+    /// counts those held, so the caller's <c>finally</c> releases exactly them if one was already closed.
+    /// </summary>
+    private static unsafe void AddRefs(ReadOnlySpan<TorchTensorHandle> inputs, IntPtr* pointers, ref int added)
+    {
+        for (; added < inputs.Length; added++)
+        {
+            var ok = false;
+            inputs[added].DangerousAddRef(ref ok);
+            pointers[added] = inputs[added].DangerousGetHandle();
+        }
+    }
+
+    private static void Release(ReadOnlySpan<TorchTensorHandle> inputs, int added)
+    {
+        for (var i = 0; i < added; i++)
+        {
+            inputs[i].DangerousRelease();
+        }
+    }
+
+    /// <summary>A failed forward: frees the (empty) output handle and throws the shim's error under the module's file name.</summary>
+    private void ThrowIfForwardFailed(int status, TorchTensorHandle output)
+    {
+        if (status == 0)
+        {
+            return;
+        }
+
+        output.Dispose();
+        try
+        {
+            NativeMethods.ThrowIfFailed(status);
+        }
+        catch (TorchException e)
+        {
+            throw new TorchException($"{System.IO.Path.GetFileName(Path)}: forward failed: {FirstLine(e.Message)}", e);
+        }
+    }
 
     /// <summary>
     /// The line a user needs: TorchScript interpreter errors end with the Python-style
