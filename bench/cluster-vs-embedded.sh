@@ -10,28 +10,12 @@ samples="${1:-50000}"; shard="${2:-1000}"; workers3="${3:-1}"
 cores="$(nproc)"; out="$(mktemp -d)"; port=8281
 job=(fid --samples "$samples" --shard-size "$shard" --sampler heun:steps=8 --quiet)
 cd "$root"
-cluster=""
-stop_cluster() {
-  [ -n "$cluster" ] || return 0
-  kill -TERM "$cluster" 2>/dev/null || true; wait "$cluster" 2>/dev/null || true; cluster=""
-}
+source "$root/bench/local-cluster.sh"
 trap 'stop_cluster; rm -rf "$out"' EXIT
 
-# Runs the job on a fresh local cluster of $1 silos with $2 workers each; the summary lands in $out/$3.
-on_cluster() {
-  local silos="$1" workers="$2" name="$3"
-  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "$silos" "$port" >"$out/$name.log" 2>&1 &
-  cluster=$!
-  for i in $(seq 0 $((silos - 1))); do
-    until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done
-  done
-  ./orleansflow "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/$name" >/dev/null 2>&1
-  stop_cluster
-}
-
 ./orleansflow "${job[@]}" --workers "$cores" --out "$out/embedded" >/dev/null
-on_cluster 1 "$cores" cluster1
-on_cluster 3 "$workers3" cluster3
+run_on_cluster 1 "$cores" cluster1 "${job[@]}"
+run_on_cluster 3 "$workers3" cluster3 "${job[@]}"
 
 /usr/bin/python3 - "$out" "$cores" "$workers3" <<'PY'
 import json, sys

@@ -15,39 +15,17 @@ samples="${1:-50000}"; workers="${2:-$(nproc)}"
 out="$(mktemp -d)"; port=8381
 export ORLEANSFLOW_SILO_PORT=11411 ORLEANSFLOW_GATEWAY_PORT=30400
 options=(--sampler euler:steps=2 --samples "$samples" --shard-size 1000 --metrics fid,prc --quiet)
-job=(fid --model digits-rf --features digits-eval --reference digits-batch "${options[@]}")
+# The eval network and the reference batch with images, by the names tools/push_digits_models.sh gives
+# them (run-local-cluster pushes them into its store).
+job=(fid --model digits-rf --features digits-eval --reference digits-eval "${options[@]}")
 cd "$root"
-cluster=""
-stop_cluster() {
-  [ -n "$cluster" ] || return 0
-  kill -TERM "$cluster" 2>/dev/null || true; wait "$cluster" 2>/dev/null || true; cluster=""
-}
+source "$root/bench/local-cluster.sh"
 trap 'stop_cluster; rm -rf "$out"' EXIT
-
-# The eval network (pooled features with spatial and logits) and the reference batch with images, by name.
-store="$root/.local-cluster/store"
-for entry in "features digits-eval models/digits-fid/eval.pt" "reference digits-batch models/digits-fid/reference-batch.npz"; do
-  set -- $entry
-  ./orleansflow models --store "$store" show --kind "$1" "$2" >/dev/null 2>&1 \
-    || ./orleansflow models --store "$store" push --kind "$1" --name "$2" "$3" >/dev/null
-done
-
-# Runs the job on a fresh local cluster of $1 silos; the summary lands in $out/$2.
-on_cluster() {
-  local silos="$1" name="$2"
-  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "$silos" "$port" >"$out/$name.log" 2>&1 &
-  cluster=$!
-  for i in $(seq 0 $((silos - 1))); do
-    until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done
-  done
-  ./orleansflow "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/$name" >/dev/null 2>&1
-  stop_cluster
-}
 
 ./orleansflow fid --model models/digits-rf --features models/digits-fid/eval.pt \
   --reference models/digits-fid/reference-batch.npz "${options[@]}" --workers "$workers" --out "$out/embedded" >/dev/null
-on_cluster 1 silo1
-on_cluster 3 silo3
+run_on_cluster 1 "$workers" silo1 "${job[@]}"
+run_on_cluster 3 "$workers" silo3 "${job[@]}"
 
 /usr/bin/python3 - "$out" "$workers" "$(nproc)" <<'PY'
 import json, sys

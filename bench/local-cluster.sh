@@ -1,0 +1,21 @@
+# Sourced by the bench scripts: runs one job on a fresh local cluster (./run-local-cluster) and stops it.
+# The caller sets root, out (a scratch directory) and port, and traps EXIT with stop_cluster.
+cluster=""
+
+stop_cluster() {
+  [ -n "$cluster" ] || return 0
+  kill -TERM "$cluster" 2>/dev/null || true; wait "$cluster" 2>/dev/null || true; cluster=""
+}
+
+# run_on_cluster SILOS WORKERS NAME JOB...: a cluster of SILOS silos with WORKERS workers each runs
+# `orleansflow JOB... --cluster ...`; its summary lands in $out/NAME, the cluster's log in $out/NAME.log.
+run_on_cluster() {
+  local silos="$1" workers="$2" name="$3"; shift 3
+  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "$silos" "$port" >"$out/$name.log" 2>&1 &
+  cluster=$!
+  for i in $(seq 0 $((silos - 1))); do
+    until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done
+  done
+  "$root/orleansflow" "$@" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/$name" >/dev/null 2>&1
+  stop_cluster
+}
