@@ -115,11 +115,27 @@ public sealed partial class SamplerGrain(
                 var job = ResolvedJob.Create(loader.Localize(work.Spec), actor.Model);
                 var run = new RunRecord(work.Seconds, work.SamplesGenerated, work.ResumedShards, actor.Model.Backend.Name);
                 var summary = loader.InNames(await JobOutput.For(job, place.Blobs, place.Layout, manifold).FinalizeAsync(run, cancellationToken), work.Spec);
-                summary = summary with { Outputs = [place.Layout.Relative(place.Layout.Summary), .. summary.Outputs] };
+                summary = summary with
+                {
+                    Outputs = [place.Layout.Relative(place.Layout.Summary), .. summary.Outputs],
+                    Compilation = CompilationOf(actor, work.Spec),
+                };
                 await place.Blobs.TryCreateAsync(place.Layout.Summary, JobJson.Serialize(summary), cancellationToken);
                 return summary;
             },
             cancellationToken);
+    }
+
+    /// <summary>This silo's compiled forms for the job's batch shapes (warming them here if no shard ran here).</summary>
+    private static IReadOnlyList<CompilationChoice>? CompilationOf(SamplerActor actor, JobSpec spec)
+    {
+        if (actor.Model is not Models.IWarmable warmable)
+        {
+            return null;
+        }
+
+        var batches = actor.WarmFor(spec).Select(w => w.Batch).ToHashSet();
+        return [.. warmable.Compilation.Where(c => batches.Contains(c.Batch))];
     }
 
     public Task<bool> IsWarmAsync(CancellationToken cancellationToken) => Task.FromResult(_loading is { IsCompletedSuccessfully: true });

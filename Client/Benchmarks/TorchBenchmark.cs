@@ -29,7 +29,7 @@ internal sealed class TorchBenchmark(TorchBenchmarkOptions options, TextWriter o
         var load = clock.Elapsed.TotalMilliseconds;
         await output.WriteLineAsync(string.Create(culture,
             $"bench-torch: {model.Info.Name} {model.Info.Shape}, libtorch {TorchLibrary.TorchVersion} on {model.Backend.Name}, {options.Threads} intra-op thread(s), batch {options.BatchSize}"));
-        await output.WriteLineAsync(string.Create(culture, $"load + freeze + optimize_for_inference + check: {load:F0} ms"));
+        await output.WriteLineAsync(string.Create(culture, $"load + check: {load:F0} ms"));
 
         var warm = model.WarmUp([options.BatchSize])[0];
         await output.WriteLineAsync(string.Create(culture,

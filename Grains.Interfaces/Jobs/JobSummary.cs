@@ -30,6 +30,13 @@ public sealed record JobSummary
 
     public required string Backend { get; init; }
 
+    /// <summary>
+    /// TorchScript models: the compiled form the finalising silo chose per module and batch size, with
+    /// each form's timing (forms that change numerics are never chosen by default, so every silo's
+    /// bytes agree whichever it chose).
+    /// </summary>
+    public IReadOnlyList<CompilationChoice>? Compilation { get; init; }
+
     public required string Shape { get; init; }
 
     /// <summary>How labels were chosen: none, fixed or random (per sample from the seed).</summary>

@@ -62,6 +62,13 @@ public static class OrleansFlowMetrics
     public static Histogram<double> ModelWarmupDuration { get; } = Meter.CreateHistogram(
         "orleansflow.model.warmup.duration", "s", "Time to warm up a model for one batch size", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    /// <summary>
+    /// Median forward time of each compiled form of a TorchScript module timed at warm-up, by role,
+    /// batch size, form and whether it was chosen (sample-aware compilation; docs/libtorch.md).
+    /// </summary>
+    public static Histogram<double> ModelCompilationForward { get; } = Meter.CreateHistogram(
+        "orleansflow.model.compilation.forward", "s", "Median forward time of a compiled form of a model module, timed at warm-up", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
     /// <summary>Latency of <c>POST /v1/generate</c>, by status code.</summary>
     public static Histogram<double> GenerateDuration { get; } = Meter.CreateHistogram(
         "orleansflow.generate.duration", "s", "Latency of POST /v1/generate", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });

@@ -24,7 +24,7 @@ internal static partial class NativeMethods
     public static partial int SetNumThreads(int threads);
 
     [LibraryImport(Library, EntryPoint = "oft_module_load", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int ModuleLoad(string path, string device, int optimize, out TorchModuleHandle module);
+    public static partial int ModuleLoad(string path, string device, int compilation, out TorchModuleHandle module);
 
     [LibraryImport(Library, EntryPoint = "oft_module_forward")]
     public static unsafe partial int ModuleForward(TorchModuleHandle module, IntPtr* inputs, int count, out TorchTensorHandle output);

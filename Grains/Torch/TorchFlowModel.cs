@@ -8,21 +8,22 @@ using OrleansFlow.Tensors;
 namespace OrleansFlow.Torch;
 
 /// <summary>
-/// A model package on libtorch: the frozen predictor (and refiner, decoder) of one device, with the
-/// package's time convention applied, so the samplers see v(x, t, label) in OrleansFlow's convention.
+/// A model package on libtorch: the predictor (and refiner, decoder) of one device, each in the compiled
+/// form timed fastest for every warmed batch size (<see cref="CompiledModule"/>), with the package's time
+/// convention applied, so the samplers see v(x, t, label) in OrleansFlow's convention.
 /// Safe for concurrent calls; tensors stay on the device between sampler steps.
 /// </summary>
 public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IWarmable
 {
     public const string DeviceVariable = "ORLEANSFLOW_DEVICE";
 
-    private readonly TorchModule _predictor;
-    private readonly TorchModule? _refiner;
-    private readonly TorchModule? _decoder;
+    private readonly CompiledModule _predictor;
+    private readonly CompiledModule? _refiner;
+    private readonly CompiledModule? _decoder;
     private readonly TorchTensorBackend _backend;
     private readonly ConcurrentDictionary<int, WarmupLatency> _warm = new();
 
-    private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, TorchModule predictor, TorchModule? refiner, TorchModule? decoder)
+    private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, CompiledModule predictor, CompiledModule? refiner, CompiledModule? decoder)
     {
         Package = package;
         _backend = backend;
@@ -48,24 +49,30 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     /// <summary>The batch sizes warmed so far, with their measured first-call latencies.</summary>
     public IReadOnlyCollection<WarmupLatency> Warmed => [.. _warm.Values.OrderBy(w => w.Batch)];
 
+    /// <summary>The compiled form chosen for each module and warmed batch size, with the timings behind it.</summary>
+    public IReadOnlyList<Jobs.CompilationChoice> Compilation =>
+        [.. new[] { _predictor, _refiner, _decoder }.OfType<CompiledModule>().SelectMany(m => m.Choices)];
+
     /// <summary>The device of <c>$ORLEANSFLOW_DEVICE</c>, else <c>cpu</c>.</summary>
     public static string DefaultDevice => Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } device ? device : "cpu";
 
     /// <summary>
-    /// Loads a package, freezes its modules and checks each once on a one-sample batch against the
-    /// manifest, so a mismatched file fails here with a message naming it, not halfway through a job.
+    /// Loads a package and checks each module once on a one-sample batch against the manifest, so a
+    /// mismatched file fails here with a message naming it, not halfway through a job. Modules are
+    /// compiled per <paramref name="compilation"/> (default <see cref="CompilationPolicy.Default"/>).
     /// </summary>
-    public static TorchFlowModel Load(string directory, string? device = null, bool optimize = true)
+    public static TorchFlowModel Load(string directory, string? device = null, CompilationPolicy? compilation = null)
     {
         var package = ModelPackage.Read(directory);
         device ??= DefaultDevice;
+        compilation ??= CompilationPolicy.Default;
         var backend = new TorchTensorBackend(device);
-        TorchModule? predictor = null, refiner = null, decoder = null;
+        CompiledModule? predictor = null, refiner = null, decoder = null;
         try
         {
-            predictor = LoadModule(package.Predictor, device, optimize);
-            refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, optimize);
-            decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, optimize);
+            predictor = LoadModule(package.Predictor, device, "predictor", compilation);
+            refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, "refiner", compilation);
+            decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, "decoder", compilation);
             var model = new TorchFlowModel(package, backend, predictor, refiner, decoder);
             model.Check();
             return model;
@@ -82,20 +89,23 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     public ITensor Velocity(ITensor x, double t, ReadOnlySpan<int> labels) =>
         Call(_predictor, TorchTensorBackend.Torch(x), t, null, labels);
 
-    public ITensor Decode(ITensor samples)
+    public ITensor Decode(ITensor samples) => Decode(samples, null);
+
+    private ITensor Decode(ITensor samples, TorchModule? form)
     {
         var decoder = _decoder ?? throw new InvalidOperationException($"{Info.Name} has no decoder");
         var x = TorchTensorBackend.Torch(samples);
         using var scaled = Package.LatentScale == 1 ? null : (TorchTensor)_backend.Scale(x, 1 / Package.LatentScale);
-        var output = decoder.Forward((scaled ?? x).Handle);
-        return Checked(decoder, output, x.Batch, OutputShape, "decoder");
+        var output = (form ?? decoder.For(x.Batch)).Forward((scaled ?? x).Handle);
+        return Checked(decoder, output, x.Batch, OutputShape);
     }
 
     /// <summary>
     /// Sample-aware warm-up: runs predictor (and refiner, decoder) on a batch of each size before
     /// serving, so TorchScript's profiling executor specialises and optimises its graph for the
-    /// shape (and, on CUDA with graphs on, captures it). Returns the first call's latency (cold) and
-    /// that of a call after warm-up (warm) per size.
+    /// shape (and, on CUDA with graphs on, captures it), then times each module's compiled forms on
+    /// that shape and keeps the fastest (<see cref="Compilation"/>). Returns the first call's latency
+    /// (cold) and that of a call after warm-up (warm) per size, both in the untimed default form.
     /// </summary>
     public IReadOnlyList<WarmupLatency> WarmUp(IEnumerable<int> batchSizes, int runs = 3)
     {
@@ -108,6 +118,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
             {
                 var clock = Stopwatch.StartNew();
                 var latency = Measure(b, runs);
+                Compile(b);
                 OrleansFlowMetrics.ModelWarmupDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", Info.Name));
                 return latency;
             }));
@@ -154,13 +165,51 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         return new WarmupLatency(batch, times[0], times[^1]);
     }
 
-    internal ITensor Call(TorchModule module, TorchTensor x, double t, TorchTensor? previous, ReadOnlySpan<int> labels)
+    /// <summary>
+    /// Chooses each module's form for <paramref name="batch"/> rows on a fixed pseudo-random probe (not
+    /// zeros, so that forms which round differently are told apart), as <see cref="CompiledModule.Choose"/> says.
+    /// </summary>
+    private void Compile(int batch)
+    {
+        var random = new Random(20261205);
+        var values = new float[batch * Info.Shape.Elements];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (random.NextSingle() * 2) - 1;
+        }
+
+        var labels = Enumerable.Range(0, Info.IsConditional ? batch : 0).Select(i => i % (Info.NullClass + 1)).ToArray();
+        using var x = TorchTensorBackend.Torch(_backend.Upload(values, batch, Info.Shape));
+        float[] Run(ITensor output)
+        {
+            using (output)
+            {
+                var copy = new float[output.Batch * output.Shape.Elements];
+                _backend.Download(output, copy);
+                return copy;
+            }
+        }
+
+        _predictor.Choose(batch, form => Run(Call(_predictor, x, 0.5, null, labels, form)));
+        if (_refiner is { } refiner)
+        {
+            refiner.Choose(batch, form => Run(Call(refiner, x, 0.5, x, labels, form)));
+        }
+
+        if (_decoder is { } decoder)
+        {
+            decoder.Choose(batch, form => Run(Decode(x, form)));
+        }
+    }
+
+    internal ITensor Call(CompiledModule compiled, TorchTensor x, double t, TorchTensor? previous, ReadOnlySpan<int> labels, TorchModule? form = null)
     {
         if (x.Shape != Info.Shape)
         {
             throw new ArgumentException($"{Info.Name} takes samples of {Info.Shape}, not {x.Shape}");
         }
 
+        var module = form ?? compiled.For(x.Batch);
         using var time = _backend.Full(Package.Time.ModelTime(t), x.Batch);
         TorchTensorHandle output;
         if (Info.IsConditional)
@@ -190,7 +239,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
             output = previous is null ? module.Forward(x.Handle, time) : module.Forward(x.Handle, time, previous.Handle);
         }
 
-        var result = Checked(module, output, x.Batch, Info.Shape, module == _predictor ? "predictor" : "refiner");
+        var result = Checked(compiled, output, x.Batch, Info.Shape);
         if (Package.Time.VelocitySign == 1)
         {
             return result;
@@ -202,14 +251,14 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         }
     }
 
-    private static TorchTensor Checked(TorchModule module, TorchTensorHandle output, int batch, Resolution shape, string role)
+    private static TorchTensor Checked(CompiledModule module, TorchTensorHandle output, int batch, Resolution shape)
     {
         var dims = TorchTensorBackend.ShapeOf(output);
         if (dims.Length != 4 || dims[0] != batch || dims[1] != shape.Channels || dims[2] != shape.Height || dims[3] != shape.Width)
         {
             output.Dispose();
             throw new TorchException(
-                $"{Path.GetFileName(module.Path)} ({role}) returned {TorchModule.Describe(dims)} for a batch of {batch}; model.json expects [{batch}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+                $"{Path.GetFileName(module.Path)} ({module.Role}) returned {TorchModule.Describe(dims)} for a batch of {batch}; model.json expects [{batch}, {shape.Channels}, {shape.Height}, {shape.Width}]");
         }
 
         return new TorchTensor(output, batch, shape);
@@ -238,11 +287,11 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         }
     }
 
-    private static TorchModule LoadModule(string path, string device, bool optimize)
+    private static CompiledModule LoadModule(string path, string device, string role, CompilationPolicy compilation)
     {
         try
         {
-            return TorchModule.Load(path, device, optimize);
+            return CompiledModule.Load(path, device, role, compilation);
         }
         catch (TorchException e)
         {
@@ -250,7 +299,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         }
     }
 
-    private sealed class TorchRefiner(TorchFlowModel model, TorchModule refiner) : IVelocityRefiner
+    private sealed class TorchRefiner(TorchFlowModel model, CompiledModule refiner) : IVelocityRefiner
     {
         public ITensor Refine(ITensor x, double t, ITensor previousVelocity, ReadOnlySpan<int> labels)
         {

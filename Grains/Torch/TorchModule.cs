@@ -1,30 +1,32 @@
 namespace OrleansFlow.Torch;
 
 /// <summary>
-/// One TorchScript module loaded by the shim onto a device, frozen and optimised for inference.
+/// One TorchScript module loaded by the shim onto a device in one compiled form (<see cref="TorchCompilation"/>).
 /// <see cref="Forward"/> is safe to call from several threads at once (TorchScript's executor is).
 /// </summary>
 public sealed class TorchModule : IDisposable
 {
     private readonly TorchModuleHandle _handle;
 
-    private TorchModule(TorchModuleHandle handle, string path, string device)
+    private TorchModule(TorchModuleHandle handle, string path, string device, TorchCompilation compilation)
     {
         _handle = handle;
         Path = path;
         Device = device;
+        Compilation = compilation;
     }
 
     public string Path { get; }
 
     public string Device { get; }
 
+    public TorchCompilation Compilation { get; }
+
     /// <summary>
-    /// Loads <paramref name="path"/> in eval mode; with <paramref name="optimize"/>, applies
-    /// <c>torch.jit.freeze</c> and <c>torch.jit.optimize_for_inference</c>.
+    /// Loads <paramref name="path"/> in eval mode, compiled as <paramref name="compilation"/> says.
     /// Throws <see cref="TorchException"/> naming the file when it is not a TorchScript archive.
     /// </summary>
-    public static TorchModule Load(string path, string device = "cpu", bool optimize = true)
+    public static TorchModule Load(string path, string device = "cpu", TorchCompilation compilation = TorchCompilation.FrozenOptimized)
     {
         TorchLibrary.EnsureLoaded();
         if (!File.Exists(path))
@@ -32,7 +34,7 @@ public sealed class TorchModule : IDisposable
             throw new TorchException($"{path}: no such file");
         }
 
-        var status = NativeMethods.ModuleLoad(path, device, optimize ? 1 : 0, out var handle);
+        var status = NativeMethods.ModuleLoad(path, device, (int)compilation, out var handle);
         if (status != 0)
         {
             handle.Dispose();
@@ -46,7 +48,7 @@ public sealed class TorchModule : IDisposable
             }
         }
 
-        return new TorchModule(handle, path, device);
+        return new TorchModule(handle, path, device, compilation);
     }
 
     /// <summary>Replays a CUDA graph per input shape (CUDA builds only; throws on CPU).</summary>

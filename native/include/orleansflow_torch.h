@@ -35,11 +35,20 @@ EXPORT_API(int) oft_cuda_available(int* available, int* device_count);
 EXPORT_API(int) oft_set_num_threads(int threads);
 
 /*
- * Loads a TorchScript module onto device, in eval mode. With optimize != 0 it is frozen
- * (torch::jit::freeze: parameters and attributes folded into constants) and passed through
- * torch::jit::optimize_for_inference (conv/bn folding, MKLDNN layouts on CPU).
+ * How oft_module_load compiles a module (FlowTurbo's "sample-aware compilation" picks among these per
+ * batch shape by timing them; see Grains/Torch/CompiledModule.cs):
+ *  OFT_AS_LOADED        eval mode only: the graph as exported, what a plain PyTorch loop runs;
+ *  OFT_FROZEN_OPTIMIZED torch::jit::freeze, then torch::jit::optimize_for_inference (conv/bn folding,
+ *                       MKLDNN layouts on CPU): can be much faster or much slower, and changes numerics;
+ *  OFT_FROZEN           torch::jit::freeze with optimize_numerics = false (parameters folded into
+ *                       constants, no op rewritten).
  */
-EXPORT_API(int) oft_module_load(const char* path, const char* device, int optimize, oft_module** out);
+#define OFT_AS_LOADED 0
+#define OFT_FROZEN_OPTIMIZED 1
+#define OFT_FROZEN 2
+
+/* Loads a TorchScript module onto device, in eval mode, compiled as `compilation` says. */
+EXPORT_API(int) oft_module_load(const char* path, const char* device, int compilation, oft_module** out);
 
 /*
  * forward(inputs[0], ..., inputs[count-1]); the result must be a tensor (or a tuple/list whose first

@@ -218,17 +218,24 @@ EXPORT_API(int) oft_set_num_threads(int threads) {
   })
 }
 
-EXPORT_API(int) oft_module_load(const char* path, const char* device, int optimize, oft_module** out) {
+EXPORT_API(int) oft_module_load(const char* path, const char* device, int compilation, oft_module** out) {
   OFT_CATCH({
     require(out, "out");
     *out = nullptr;
+    if (compilation < OFT_AS_LOADED || compilation > OFT_FROZEN) {
+      throw std::invalid_argument("compilation " + std::to_string(compilation) + " is out of range 0..2");
+    }
     auto target = parse_device(device);
     auto module = torch::jit::load(std::string(require(path, "path")), target);
     module.eval();
-    if (optimize != 0) {
-      // freeze() needs eval mode; optimize_for_inference() expects a frozen module.
+    // freeze() needs eval mode; optimize_for_inference() expects a frozen module.
+    if (compilation == OFT_FROZEN_OPTIMIZED) {
       auto frozen = torch::jit::freeze(module);
       module = torch::jit::optimize_for_inference(frozen);
+    } else if (compilation == OFT_FROZEN) {
+      // optimize_numerics = false: parameters become constants but no op is rewritten (no conv/bn or
+      // conv/add folding), so the outputs stay those of the module as loaded.
+      module = torch::jit::freeze(module, c10::nullopt, /*optimize_numerics=*/false);
     }
     *out = new oft_module{std::move(module), target};
   })

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OrleansFlow.Jobs;
+using OrleansFlow.Telemetry;
+
+namespace OrleansFlow.Torch;
+
+/// <summary>
+/// One TorchScript file in the compiled form that runs fastest for each batch size (FlowTurbo's
+/// sample-aware compilation, measured rather than assumed). Until a batch size has been chosen for
+/// (<see cref="Choose"/>, at warm-up), it runs as loaded, or in the policy's fixed form. Forms are
+/// loaded on first use and kept, so a later batch size is timed without reloading.
+/// </summary>
+public sealed class CompiledModule : IDisposable
+{
+    private const int WarmRuns = 2;
+    private const int TimedRuns = 3;
+
+    private static readonly TorchCompilation[] Candidates = [TorchCompilation.AsLoaded, TorchCompilation.Frozen, TorchCompilation.FrozenOptimized];
+
+    private readonly CompilationPolicy _policy;
+    private readonly TorchModule?[] _forms = new TorchModule?[Candidates.Length];
+    private readonly ConcurrentDictionary<int, TorchModule> _chosen = new();
+    private readonly ConcurrentDictionary<int, CompilationChoice> _choices = new();
+    private readonly Lock _lock = new();
+
+    private CompiledModule(string path, string device, string role, CompilationPolicy policy, TorchModule first)
+    {
+        Path = path;
+        Device = device;
+        Role = role;
+        _policy = policy;
+        _forms[(int)(policy.Fixed ?? TorchCompilation.AsLoaded)] = first;
+    }
+
+    public string Path { get; }
+
+    public string Device { get; }
+
+    /// <summary>predictor, refiner, decoder: how summaries and metrics name it.</summary>
+    public string Role { get; }
+
+    /// <summary>The choices made so far, by batch size.</summary>
+    public IReadOnlyList<CompilationChoice> Choices => [.. _choices.Values.OrderBy(c => c.Batch)];
+
+    /// <summary>Loads the file in the form untimed batches run (as loaded, or the policy's fixed form).</summary>
+    public static CompiledModule Load(string path, string device, string role, CompilationPolicy policy) =>
+        new(path, device, role, policy, TorchModule.Load(path, device, policy.Fixed ?? TorchCompilation.AsLoaded));
+
+    /// <summary>The form to run a batch of <paramref name="batch"/> rows in.</summary>
+    public TorchModule For(int batch) =>
+        _chosen.TryGetValue(batch, out var module) ? module : Form(_policy.Fixed ?? TorchCompilation.AsLoaded);
+
+    /// <summary>
+    /// Times every candidate form on one representative batch (<paramref name="run"/> runs one forward
+    /// of a form and returns its outputs on the host) and keeps the fastest allowed one for that batch
+    /// size. A form whose outputs differ from the as-loaded module's in any bit is timed and recorded
+    /// but not chosen unless the policy allows numerics changes. Idempotent per batch size.
+    /// </summary>
+    public CompilationChoice Choose(int batch, Func<TorchModule, float[]> run)
+    {
+        lock (_lock)
+        {
+            if (_choices.TryGetValue(batch, out var made))
+            {
+                return made;
+            }
+
+            CompilationChoice choice;
+            if (_policy.Fixed is { } form)
+            {
+                var module = Form(form);
+                choice = new CompilationChoice(Role, batch, form.Name(), [new CompilationTiming(form.Name(), MedianMilliseconds(module, run, out _), true)]);
+                _chosen[batch] = module;
+            }
+            else
+            {
+                float[]? reference = null;
+                var timings = new List<CompilationTiming>();
+                var best = TorchCompilation.AsLoaded;
+                var bestMs = double.PositiveInfinity;
+                foreach (var candidate in Candidates)
+                {
+                    var ms = MedianMilliseconds(Form(candidate), run, out var outputs);
+                    reference ??= outputs;
+                    var same = outputs.AsSpan().SequenceEqual(reference);
+                    timings.Add(new CompilationTiming(candidate.Name(), ms, same));
+                    if ((same || _policy.AllowNumericsChanges) && ms < bestMs)
+                    {
+                        (best, bestMs) = (candidate, ms);
+                    }
+                }
+
+                choice = new CompilationChoice(Role, batch, best.Name(), timings);
+                _chosen[batch] = Form(best);
+            }
+
+            _choices[batch] = choice;
+            foreach (var timing in choice.Timings)
+            {
+                OrleansFlowMetrics.ModelCompilationForward.Record(
+                    timing.Milliseconds / 1000,
+                    new KeyValuePair<string, object?>("role", Role),
+                    new KeyValuePair<string, object?>("batch", batch),
+                    new KeyValuePair<string, object?>("variant", timing.Variant),
+                    new KeyValuePair<string, object?>("chosen", timing.Variant == choice.Chosen));
+            }
+
+            return choice;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var form in _forms)
+        {
+            form?.Dispose();
+        }
+    }
+
+    private TorchModule Form(TorchCompilation compilation)
+    {
+        lock (_lock)
+        {
+            return _forms[(int)compilation] ??= TorchModule.Load(Path, Device, compilation);
+        }
+    }
+
+    /// <summary>
+    /// Median of <see cref="TimedRuns"/> forwards after <see cref="WarmRuns"/> untimed ones (TorchScript's
+    /// profiling executor specialises a graph on its first calls for a shape).
+    /// </summary>
+    private static double MedianMilliseconds(TorchModule module, Func<TorchModule, float[]> run, out float[] outputs)
+    {
+        for (var i = 0; i < WarmRuns; i++)
+        {
+            run(module);
+        }
+
+        // The outputs compared are those of a specialised graph, the ones a job's batches will get.
+        outputs = [];
+        var times = new double[TimedRuns];
+        for (var i = 0; i < TimedRuns; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            outputs = run(module);
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        return times[TimedRuns / 2];
+    }
+}
