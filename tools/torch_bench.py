@@ -4,8 +4,8 @@
     /usr/bin/python3 tools/torch_bench.py --model models/tiny-sit --sampler heun:steps=8 \
         --samples 256 --batch-size 64 --threads 1
 
-Loads the package's TorchScript files exactly as the shim does (eval, torch.jit.freeze,
-torch.jit.optimize_for_inference), runs the same sampler formulas (DESIGN.md; FlowTurbo as in
+Loads the package's TorchScript files as a plain PyTorch loop would (eval mode; --form frozen or
+frozen+optimized for torch.jit.freeze, and torch.jit.optimize_for_inference after it), runs the same sampler formulas (DESIGN.md; FlowTurbo as in
 models_assemble.py) under torch.inference_mode, one batch after another, after one warm-up batch,
 and prints one JSON line: {"samples": N, "seconds": s, "samples_per_second": r}.
 Noise is torch.randn (the C# side draws Philox noise on the host and uploads it: that cost is its own).
@@ -19,9 +19,13 @@ import time
 import torch
 
 
-def load(path):
+def load(path, form):
     module = torch.jit.load(path).eval()
-    return torch.jit.optimize_for_inference(torch.jit.freeze(module))
+    if form == "frozen":
+        return torch.jit.freeze(module, optimize_numerics=False)
+    if form == "frozen+optimized":
+        return torch.jit.optimize_for_inference(torch.jit.freeze(module))
+    return module
 
 
 def parse_sampler(text):
@@ -37,6 +41,7 @@ def main():
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--form", choices=["as-loaded", "frozen", "frozen+optimized"], default="as-loaded")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -44,9 +49,9 @@ def main():
         manifest = json.load(f)
     if manifest.get("time_convention", "sit") != "sit":
         raise SystemExit("torch_bench.py implements the sit time convention only")
-    predictor = load(os.path.join(args.model, manifest["files"]["predictor"]))
+    predictor = load(os.path.join(args.model, manifest["files"]["predictor"]), args.form)
     refiner_file = manifest["files"].get("refiner")
-    refiner = load(os.path.join(args.model, refiner_file)) if refiner_file else None
+    refiner = load(os.path.join(args.model, refiner_file), args.form) if refiner_file else None
     shape = manifest["input_shape"]
     classes = manifest.get("classes", 0)
     name, params = parse_sampler(args.sampler)

@@ -11,10 +11,11 @@ internal static class FidTableCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var models = new Option<string>("--models") { Description = "Directory with digits-rf, digits-2rf, digits-onestep and digits-fid (when no registry is used)", DefaultValueFactory = _ => "models" };
+        var data = new Option<string>("--data") { Description = "Data set: fashion (Fashion-MNIST 28×28, the main job) or digits (8×8, a one-minute check)", DefaultValueFactory = _ => FidTableDataSet.Fashion.Name };
+        var models = new Option<string>("--models") { Description = "Directory with the data set's packages and its *-fid/ directory (when no registry is used)", DefaultValueFactory = _ => "models" };
         var registry = new Option<string?>("--registry")
         {
-            Description = "Model registry holding the digits models by name (tools/push_digits_models.sh); default: OrleansFlow__Models, else OrleansFlow__Store, else ./store if it exists; 'none': paths under --models",
+            Description = "Model registry holding the data set's models by name (tools/push_fashion_models.sh, tools/push_digits_models.sh); default: OrleansFlow__Models, else OrleansFlow__Store, else ./store if it exists; 'none': paths under --models",
             DefaultValueFactory = _ => LocalModelLoader.RegistryFromEnvironment(),
         };
         var samples = new Option<int>("--samples") { Description = "Samples per row", DefaultValueFactory = _ => 2000 };
@@ -29,8 +30,8 @@ internal static class FidTableCommand
         var outDirectory = new Option<string>("--out") { Description = "Output directory: one FID job per row, and table.json", DefaultValueFactory = _ => Path.Combine("out", "fid-table") };
         var metrics = new Option<string>("--metrics") { Description = "Metrics of every row's job (fid,sfid,is,prc,kid); fid alone leaves out the other columns", DefaultValueFactory = _ => FidTableOptions.FullSuite };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar" };
-        var command = new Command("fid-table", "FID-digits ± seed spread, sFID, IS, precision/recall and KID, trajectory error, NFE and ms/sample of Euler, Heun, FlowTurbo, the 1-/2-rectified flows and the distilled one-step model, in one run");
-        foreach (var option in new Option[] { models, registry, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, metrics, quiet })
+        var command = new Command("fid-table", "FID ± seed spread, sFID, IS, precision/recall and KID, trajectory error, NFE and ms/sample of Euler, Heun and FlowTurbo rows (and, on digits, the 1-/2-rectified flows and the distilled one-step model), in one run; writes table.json, pareto.png and a sample grid per row");
+        foreach (var option in new Option[] { data, models, registry, samples, seed, batch, workers, threads, guidance, repeats, trajectory, rows, outDirectory, metrics, quiet })
         {
             command.Options.Add(option);
         }
@@ -39,8 +40,10 @@ internal static class FidTableCommand
         {
             try
             {
-                var selected = Select(result.GetValue(rows));
+                var dataSet = FidTableDataSet.Parse(result.GetValue(data)!);
+                var selected = Select(dataSet, result.GetValue(rows));
                 var options = new FidTableOptions(
+                    dataSet,
                     result.GetValue(models)!, Positive("samples", result.GetValue(samples)), result.GetValue(seed), Positive("batch-size", result.GetValue(batch)),
                     Positive("workers", result.GetValue(workers)), Positive("threads", result.GetValue(threads)), result.GetValue(guidance),
                     Positive("repeats", result.GetValue(repeats)), Positive("trajectory-samples", result.GetValue(trajectory)), result.GetValue(outDirectory)!, selected)
@@ -54,7 +57,11 @@ internal static class FidTableCommand
                 FidTable.Print(report, output);
                 var json = Path.Combine(options.Out, "table.json");
                 await File.WriteAllBytesAsync(json, JobJson.Serialize(report), ct);
+                var pareto = Path.Combine(options.Out, "pareto.png");
+                ParetoPlot.Save(report, pareto);
                 await output.WriteLineAsync($"{json}");
+                await output.WriteLineAsync(ParetoPlot.Describe(report, pareto));
+                await output.WriteLineAsync($"sample grids: {Path.Combine(options.Out, "<row>", "samples.png")}");
                 return ExitCodes.Success;
             }
             catch (SpecException e)
@@ -76,16 +83,16 @@ internal static class FidTableCommand
         return command;
     }
 
-    private static List<FidTableRow> Select(string? filter)
+    private static List<FidTableRow> Select(FidTableDataSet data, string? filter)
     {
         if (string.IsNullOrWhiteSpace(filter))
         {
-            return [.. FidTableRow.Digits];
+            return [.. data.Rows];
         }
 
         var words = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var rows = FidTableRow.Digits.Where(r => words.Any(w => r.Name.Contains(w, StringComparison.OrdinalIgnoreCase))).ToList();
-        return rows.Count > 0 ? rows : throw new SpecException("rows", $"'{filter}' matches no row: rows are {string.Join(", ", FidTableRow.Digits.Select(r => r.Name))}");
+        var rows = data.Rows.Where(r => words.Any(w => r.Name.Contains(w, StringComparison.OrdinalIgnoreCase))).ToList();
+        return rows.Count > 0 ? rows : throw new SpecException("rows", $"'{filter}' matches no row: rows are {string.Join(", ", data.Rows.Select(r => r.Name))}");
     }
 
     private static int Positive(string field, int value) =>

@@ -8,10 +8,12 @@ using OrleansFlow.Torch;
 
 namespace OrleansFlow.Client.Evaluation;
 
-/// <param name="Models">The directory holding the packages and <c>digits-fid/</c> (features, reference), used when <see cref="Registry"/> is null.</param>
+/// <param name="Data">The data set: rows, trajectory model, evaluation network and reference.</param>
+/// <param name="Models">The directory holding the packages and the data set's <c>*-fid/</c> (features, reference), used when <see cref="Registry"/> is null.</param>
 /// <param name="Repeats">Runs of every row, one per seed (Seed, Seed + 1, …), interleaved; FID is their mean ± spread, the time the fastest.</param>
 /// <param name="TrajectorySamples">Samples of each row compared with the converged solve (seed <paramref name="Seed"/>).</param>
 internal sealed record FidTableOptions(
+    FidTableDataSet Data,
     string Models, int Samples, long Seed, int BatchSize, int Workers, int Threads, double Guidance, int Repeats, int TrajectorySamples, string Out,
     IReadOnlyList<FidTableRow> Rows)
 {
@@ -20,25 +22,22 @@ internal sealed record FidTableOptions(
 
     public const string FullSuite = "fid,sfid,is,prc,kid";
 
-    /// <summary>The registry name of the evaluation network and of the reference batch (tools/push_digits_models.sh pushes both).</summary>
-    public const string EvaluationName = "digits-eval";
-
     /// <summary>
-    /// A model registry holding the digits packages under their names (tools/push_digits_models.sh): the
+    /// A model registry holding the data set's packages under their names (its push script): the
     /// rows then name their models, network and reference as a cluster's jobs do; null: paths under <see cref="Models"/>.
     /// </summary>
     public string? Registry { get; init; }
 
-    /// <summary>The 1,797 digits as an ADM reference batch: images (KID, precision/recall) and mu/sigma, mu_s/sigma_s (FID, sFID).</summary>
-    public string Reference => Registry is null ? Path.Combine(Models, "digits-fid", "reference-batch.npz") : EvaluationName;
+    /// <summary>The real images as an ADM reference batch: images (KID, precision/recall) and mu/sigma, mu_s/sigma_s (FID, sFID).</summary>
+    public string Reference => Registry is null ? Path.Combine(Models, Data.FidDirectory, "reference-batch.npz") : Data.EvaluationName;
 
-    /// <summary>The FID-digits network with its spatial features (sFID) and logits (IS); its pooled features are features.pt's.</summary>
-    public string Features => Registry is null ? Path.Combine(Models, "digits-fid", "eval.pt") : EvaluationName;
+    /// <summary>The data set's FID network with its spatial features (sFID) and logits (IS); its pooled features are features.pt's.</summary>
+    public string Features => Registry is null ? Path.Combine(Models, Data.FidDirectory, "eval.pt") : Data.EvaluationName;
 
     /// <summary>The model whose converged ODE solve every row's trajectory error is measured against: the 1-rectified flow.</summary>
-    public string TrajectoryModel => ModelOf("digits-rf");
+    public string TrajectoryModel => ModelOf(Data.TrajectoryPackage);
 
-    /// <summary>A digits package by name in the registry, else its directory under <see cref="Models"/>.</summary>
+    /// <summary>A package by name in the registry, else its directory under <see cref="Models"/>.</summary>
     public string ModelOf(string package) => Registry is null ? Path.Combine(Models, package) : package;
 
     public IReadOnlyList<long> Seeds => [.. Enumerable.Range(0, Repeats).Select(r => Seed + r)];
@@ -60,7 +59,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         {
             if (!File.Exists(file))
             {
-                throw new SpecException("models", $"'{file}' does not exist: --models must hold digits-fid/ (made by tools/train_digits_fid.py)");
+                throw new SpecException("models", $"'{file}' does not exist: --models must hold {options.Data.FidDirectory}/ (or use a registry: {options.Data.PushScript})");
             }
         }
 
@@ -76,7 +75,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         }
 
         var trajectorySamples = Math.Min(options.TrajectorySamples, options.Samples);
-        output.WriteLine(Format($"FID-digits of {options.Samples:N0} samples per row and seed (seeds {string.Join(", ", options.Seeds)}; random labels, guidance {options.Guidance}), batches of {options.BatchSize},"));
+        output.WriteLine(Format($"{options.Data.FidLabel} of {options.Samples:N0} samples per row and seed (seeds {string.Join(", ", options.Seeds)}; random labels, guidance {options.Guidance}), batches of {options.BatchSize},"));
         output.WriteLine(Format($"{options.Workers} shard(s) at once, {options.Threads} libtorch thread(s) each; time: the fastest of the {options.Repeats} run(s)"));
 
         var seconds = options.Rows.Select(_ => new List<double>()).ToArray();
@@ -100,9 +99,18 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             }
         }
 
-        output.WriteLine(Format($"trajectory error: {trajectorySamples:N0} samples of each row (seed {options.Seed}) against {TrajectoryError.Converged} of digits-rf from the same noises and labels (not timed)"));
+        output.WriteLine(Format($"trajectory error: {trajectorySamples:N0} samples of each row (seed {options.Seed}) against {TrajectoryError.Converged} of {options.Data.TrajectoryPackage} from the same noises and labels (not timed)"));
         var trajectory = new TrajectoryError(cluster.Models, options.TrajectoryModel, trajectorySamples);
-        var errors = options.Rows.Select(row => trajectory.Measure(Spec(row, options.Seed), cancellationToken)).ToList();
+        var errors = new List<double>();
+        var grids = new List<string>();
+        foreach (var row in options.Rows)
+        {
+            var measured = trajectory.Measure(Spec(row, options.Seed), cancellationToken);
+            errors.Add(measured.Rms);
+            var grid = Path.Combine(options.Out, Slug(row.Name), "samples.png");
+            await File.WriteAllBytesAsync(grid, SampleGrid.Png(measured.Samples, measured.Shape), cancellationToken);
+            grids.Add(grid);
+        }
 
         var results = options.Rows.Select((row, i) => new FidTableResult(
             row,
@@ -113,9 +121,10 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             seconds[i].Min() * 1000 / options.Samples,
             seconds[i],
             paths[i],
-            SuiteEstimates.Of(evaluations[i]))).ToList();
+            SuiteEstimates.Of(evaluations[i]),
+            grids[i])).ToList();
         return new FidTableReport(
-            machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
+            options.Data.Name, options.Data.FidLabel, options.Data.ReferenceImages, options.Data.TrajectoryPackage, machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
             Format($"{TrajectoryError.Converged} of {Described(options.TrajectoryModel)}"),
             Described(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, options.Metrics, results);
     }
@@ -125,7 +134,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         w.WriteLine();
         var heun8 = report.Rows.FirstOrDefault(r => r.Row.Sampler == FidTableRow.Baseline);
         var suite = SuiteColumns.Where(c => report.Rows.Any(r => c.Of(r.Suite) is not null)).ToList();
-        var table = new TextTable(["row", "model", "sampler", "FID-digits ± sd", .. suite.Select(c => c.Header), "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample"]);
+        var table = new TextTable(["row", "model", "sampler", $"{report.FidLabel} ± sd", .. suite.Select(c => c.Header), "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample"]);
         foreach (var r in report.Rows)
         {
             table.Add(
@@ -140,16 +149,16 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
         table.WriteTo(w);
         w.WriteLine();
-        w.WriteLine(Format($"FID-digits: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of digits-rf."));
+        w.WriteLine(Format($"{report.FidLabel}: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of {report.TrajectoryPackage}."));
         if (suite.Count > 0)
         {
-            w.WriteLine(Format($"{string.Join(", ", suite.Select(c => c.Header.Replace(" ± sd", string.Empty, StringComparison.Ordinal)))}: the same, against the reference batch's 1,797 images (docs/evaluation.md); KID ×10³."));
+            w.WriteLine(Format($"{string.Join(", ", suite.Select(c => c.Header.Replace(" ± sd", string.Empty, StringComparison.Ordinal)))}: the same, against the reference batch's {report.ReferenceImages:N0} images (docs/evaluation.md); KID ×10³."));
         }
 
         var finaliser = report.Rows.Average(r => r.Suite.FinaliserSeconds);
         w.WriteLine(finaliser > 0
-            ? Format($"ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed; the finaliser's time for the other metrics ({finaliser:F2} s per job on average) is not in it.")
-            : "ms/sample: the whole embedded FID job (sampling, FID-digits features, shard files, merge) over its samples, warm models, fastest seed.");
+            ? Format($"ms/sample: the whole embedded FID job (sampling, {report.FidLabel} features, shard files, merge) over its samples, warm models, fastest seed; the finaliser's time for the other metrics ({finaliser:F2} s per job on average) is not in it.")
+            : Format($"ms/sample: the whole embedded FID job (sampling, {report.FidLabel} features, shard files, merge) over its samples, warm models, fastest seed."));
         foreach (var line in Findings(report.Rows))
         {
             w.WriteLine(line);

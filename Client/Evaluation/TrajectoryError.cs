@@ -25,15 +25,16 @@ internal sealed class TrajectoryError(IModelLoader loader, string referenceModel
 
     public int Samples => samples;
 
-    /// <summary>The RMS of the row's first samples against the converged solve of the same seed, labels and guidance.</summary>
-    public double Measure(JobSpec row, CancellationToken cancellationToken)
+    /// <summary>The RMS of the row's first samples against the converged solve of the same seed, labels and guidance, and those samples.</summary>
+    public (double Rms, float[] Samples, Ids.Resolution Shape) Measure(JobSpec row, CancellationToken cancellationToken)
     {
-        _reference ??= Solve(row with { Model = referenceModel, Sampler = Converged }, cancellationToken);
-        return SolverError.Rms(Solve(row, cancellationToken), _reference);
+        _reference ??= Solve(row with { Model = referenceModel, Sampler = Converged }, cancellationToken).Samples;
+        var (samples, shape) = Solve(row, cancellationToken);
+        return (SolverError.Rms(samples, _reference), samples, shape);
     }
 
     /// <summary>The first samples of the job in the job's own batches (libtorch's kernels round differently per batch size).</summary>
-    private float[] Solve(JobSpec spec, CancellationToken cancellationToken)
+    private (float[] Samples, Ids.Resolution Shape) Solve(JobSpec spec, CancellationToken cancellationToken)
     {
         if (!_models.TryGetValue(spec.Model, out var model))
         {
@@ -50,6 +51,6 @@ internal sealed class TrajectoryError(IModelLoader loader, string referenceModel
             batch.Samples.CopyTo(result, start * elements);
         }
 
-        return result;
+        return (result, generator.SampleShape);
     }
 }

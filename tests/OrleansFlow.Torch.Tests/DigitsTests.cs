@@ -75,7 +75,7 @@ public class DigitsTests
             var output = new StringWriter();
             var error = new StringWriter();
             var code = await Cli.RunAsync(
-                ["fid-table", "--models", DigitsModels.Directory, "--samples", "60", "--batch-size", "30", "--trajectory-samples", "30", "--out", outDirectory, "--quiet"], output, error);
+                ["fid-table", "--data", "digits", "--models", DigitsModels.Directory, "--samples", "60", "--batch-size", "30", "--trajectory-samples", "30", "--out", outDirectory, "--quiet"], output, error);
 
             Assert.True(code == ExitCodes.Success, error.ToString());
             var text = output.ToString();
@@ -102,6 +102,11 @@ public class DigitsTests
             });
             var turbo = rows.Single(r => r.GetProperty("row").GetProperty("sampler").GetString() == ShippedFlowTurbo);
             Assert.Equal((6, 8), (turbo.GetProperty("predictorNfe").GetInt64(), turbo.GetProperty("refinerNfe").GetInt64()));
+
+            // The plot and a sample grid per row, as PNGs a viewer opens.
+            var pareto = Formats.Png.Decode(await File.ReadAllBytesAsync(Path.Combine(outDirectory, "pareto.png")));
+            Assert.Equal((ParetoPlot.Width, ParetoPlot.Height), (pareto.Width, pareto.Height));
+            Assert.All(rows, r => Formats.Png.Decode(File.ReadAllBytes(r.GetProperty("sampleGrid").GetString()!)));
         }
         finally
         {
@@ -121,8 +126,8 @@ public class DigitsTests
         // predictor call (7; about the shipped schedule's wall time, its 8 refiner calls costing 0.09
         // predictor calls each): refiner steps must do better than the predictor steps they replace.
         var trajectory = new TrajectoryError(new CatalogModelLoader(), DigitsModels.Package("digits-rf"), 200);
-        var turbo = trajectory.Measure(Spec(ShippedFlowTurbo, seed: 21), CancellationToken.None);
-        var pseudo = trajectory.Measure(Spec(pseudoCorrectorOnly, seed: 21), CancellationToken.None);
+        var turbo = trajectory.Measure(Spec(ShippedFlowTurbo, seed: 21), CancellationToken.None).Rms;
+        var pseudo = trajectory.Measure(Spec(pseudoCorrectorOnly, seed: 21), CancellationToken.None).Rms;
 
         Assert.True(turbo < ratio * pseudo, $"trajectory RMS vs heun:steps=64: {ShippedFlowTurbo} {turbo:F4}, {pseudoCorrectorOnly} {pseudo:F4}");
     }
@@ -139,7 +144,7 @@ public class DigitsTests
                 new("Heun 8", "digits-rf", "heun:steps=8"), new("Heun 64", "digits-rf", "heun:steps=64"),
             ];
             var options = new FidTableOptions(
-                DigitsModels.Directory, Samples: FidSamples, Seed: 30, BatchSize: 250, Workers: 2, Threads: 1, Guidance: 1, Repeats: 3, TrajectorySamples: 50, outDirectory, rows);
+                FidTableDataSet.Digits, DigitsModels.Directory, Samples: FidSamples, Seed: 30, BatchSize: 250, Workers: 2, Threads: 1, Guidance: 1, Repeats: 3, TrajectorySamples: 50, outDirectory, rows);
             var report = await new FidTable(options, TextWriter.Null).RunAsync(null, CancellationToken.None);
             var (heun4, heun6, heun8, heun64) = (report.Rows[0], report.Rows[1], report.Rows[2], report.Rows[3]);
             var text = string.Join(", ", report.Rows.Select(r => $"{r.Row.Name} {r.Fid.Mean:F3} ± {r.Fid.Spread:F3} ({string.Join(" ", r.Fid.PerSeed.Select(f => f.ToString("F3")))})"));
