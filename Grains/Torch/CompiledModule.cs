@@ -23,14 +23,16 @@ public sealed class CompiledModule : IDisposable
     private readonly ConcurrentDictionary<int, TorchModule> _chosen = new();
     private readonly ConcurrentDictionary<int, CompilationChoice> _choices = new();
     private readonly Lock _lock = new();
+    private readonly bool _cudaGraphs;
 
-    private CompiledModule(string path, string device, string role, CompilationPolicy policy, TorchModule first)
+    private CompiledModule(string path, string device, string role, CompilationPolicy policy, bool cudaGraphs)
     {
         Path = path;
         Device = device;
         Role = role;
         _policy = policy;
-        _forms[(int)(policy.Fixed ?? TorchCompilation.AsLoaded)] = first;
+        _cudaGraphs = cudaGraphs;
+        Form(policy.Fixed ?? TorchCompilation.AsLoaded);
     }
 
     public string Path { get; }
@@ -43,9 +45,12 @@ public sealed class CompiledModule : IDisposable
     /// <summary>The choices made so far, by batch size.</summary>
     public IReadOnlyList<CompilationChoice> Choices => [.. _choices.Values.OrderBy(c => c.Batch)];
 
-    /// <summary>Loads the file in the form untimed batches run (as loaded, or the policy's fixed form).</summary>
-    public static CompiledModule Load(string path, string device, string role, CompilationPolicy policy) =>
-        new(path, device, role, policy, TorchModule.Load(path, device, policy.Fixed ?? TorchCompilation.AsLoaded));
+    /// <summary>
+    /// Loads the file in the form untimed batches run (as loaded, or the policy's fixed form). With
+    /// <paramref name="cudaGraphs"/> every form replays a CUDA graph per input shape (CUDA devices only).
+    /// </summary>
+    public static CompiledModule Load(string path, string device, string role, CompilationPolicy policy, bool cudaGraphs = false) =>
+        new(path, device, role, policy, cudaGraphs);
 
     /// <summary>The form to run a batch of <paramref name="batch"/> rows in.</summary>
     public TorchModule For(int batch) =>
@@ -122,7 +127,18 @@ public sealed class CompiledModule : IDisposable
     {
         lock (_lock)
         {
-            return _forms[(int)compilation] ??= TorchModule.Load(Path, Device, compilation);
+            if (_forms[(int)compilation] is { } loaded)
+            {
+                return loaded;
+            }
+
+            var module = TorchModule.Load(Path, Device, compilation);
+            if (_cudaGraphs)
+            {
+                module.EnableCudaGraphs(true);
+            }
+
+            return _forms[(int)compilation] = module;
         }
     }
 

@@ -17,6 +17,9 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
 {
     public const string DeviceVariable = "ORLEANSFLOW_DEVICE";
 
+    /// <summary>"1": on a CUDA device, every module replays a CUDA graph per batch shape (bench/gpu-check.sh).</summary>
+    public const string CudaGraphsVariable = "ORLEANSFLOW_CUDA_GRAPHS";
+
     private readonly CompiledModule _predictor;
     private readonly CompiledModule? _refiner;
     private readonly CompiledModule? _decoder;
@@ -66,13 +69,19 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         var package = ModelPackage.Read(directory);
         device ??= DefaultDevice;
         compilation ??= CompilationPolicy.Default;
+        var graphs = Environment.GetEnvironmentVariable(CudaGraphsVariable) == "1";
+        if (graphs && !device.StartsWith("cuda", StringComparison.Ordinal))
+        {
+            throw new SpecException(CudaGraphsVariable, $"CUDA graphs need a CUDA device; {DeviceVariable} is '{device}'");
+        }
+
         var backend = new TorchTensorBackend(device);
         CompiledModule? predictor = null, refiner = null, decoder = null;
         try
         {
-            predictor = LoadModule(package.Predictor, device, "predictor", compilation);
-            refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, "refiner", compilation);
-            decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, "decoder", compilation);
+            predictor = LoadModule(package.Predictor, device, "predictor", compilation, graphs);
+            refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, "refiner", compilation, graphs);
+            decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, "decoder", compilation, graphs);
             var model = new TorchFlowModel(package, backend, predictor, refiner, decoder);
             model.Check();
             return model;
@@ -287,11 +296,11 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         }
     }
 
-    private static CompiledModule LoadModule(string path, string device, string role, CompilationPolicy compilation)
+    private static CompiledModule LoadModule(string path, string device, string role, CompilationPolicy compilation, bool cudaGraphs)
     {
         try
         {
-            return CompiledModule.Load(path, device, role, compilation);
+            return CompiledModule.Load(path, device, role, compilation, cudaGraphs);
         }
         catch (TorchException e)
         {
