@@ -41,6 +41,15 @@ public sealed class JobLedger
     [Id(8)]
     public int ResumedShards { get; set; }
 
+    /// <summary>
+    /// The layout this ledger was written in (<see cref="CurrentVersion"/> by this code). Orleans' serializer
+    /// already tolerates added and unknown fields; the version says which meaning the fields have.
+    /// </summary>
+    [Id(9)]
+    public int Version { get; set; } = CurrentVersion;
+
+    public const int CurrentVersion = 1;
+
     public bool IsStarted => Shards.Count > 0;
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;

@@ -10,7 +10,7 @@ namespace OrleansFlow.Cluster;
 /// <summary>
 /// What every OrleansFlow silo adds to Orleans — the embedded one, a cluster's, a test cluster's:
 /// the grains' services, the sampler placement, the idle
-/// age of sampler grains and the job resumer. Clustering, grain storage named
+/// age of sampler grains, the job resumer and the serializer of grain state (<see cref="GrainStateSerializer"/>). Clustering, grain storage named
 /// <see cref="OrleansFlowOptions.StorageName"/> and reminders are the host's choice.
 /// </summary>
 public static class OrleansFlowSilo
@@ -34,6 +34,7 @@ public static class OrleansFlowSilo
         services.AddSingleton<WarmSamplers>();
         services.AddSingleton<JobResumer>();
         services.AddSingleton<ManifoldBlockRunners>();
+        services.AddGrainStateSerializer(OrleansFlowOptions.StorageName);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobResumer>());
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
         services.Configure<GrainCollectionOptions>(collection =>
