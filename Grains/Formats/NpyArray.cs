@@ -60,6 +60,12 @@ public sealed class NpyArray
         _ => throw WrongDtype("float64", NpyDtype.Float64, NpyDtype.Float32),
     };
 
+    /// <summary>
+    /// The elements as float64 without a copy when they are float64 (a view of <see cref="Data"/>),
+    /// else widened into a new array.
+    /// </summary>
+    public ReadOnlySpan<double> AsDoubles() => Dtype == NpyDtype.Float64 ? ElementsAs<double>() : ToDoubleArray();
+
     public float[] ToSingleArray() => Dtype == NpyDtype.Float32
         ? ElementsAs<float>().ToArray()
         : throw WrongDtype("float32", NpyDtype.Float32);

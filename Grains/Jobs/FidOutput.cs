@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OrleansFlow.Formats;
 using OrleansFlow.Sampling;
 using OrleansFlow.Statistics;
@@ -67,16 +68,19 @@ internal sealed class FidOutput(ResolvedJob job, IBlobStore store, JobLayout lay
         var evaluation = new JobEvaluation(Job.Metrics, Job.Features.Layout, Job.Shards.Count, InceptionScoreSums.DefaultSplitSize);
         var labels = new List<long>(Job.Spec.Samples);
         var nfe = default(NfeCount);
+        var reading = new Stopwatch();
         foreach (var shard in Job.Shards)
         {
+            reading.Start();
             var arrays = await ReadNpzAsync(ShardResult(shard), cancellationToken);
+            reading.Stop();
             evaluation.AddShard(shard.Index, arrays);
             labels.AddRange(arrays[LabelsKey].ToInt64Array());
             nfe = ReadNfe(arrays);
         }
 
-        var generated = evaluation.Pool.ToGaussian();
-        var frechet = FrechetDistance.Compute(generated, reference.Statistics);
+        evaluation.AddReadSeconds(reading.Elapsed);
+        var (generated, frechet) = evaluation.Fid(reference);
         var metrics = await Task.Run(() => evaluation.ComputeAsync(reference, Job.Spec.Seed, Job.Spec.Samples, manifold ?? LocalManifoldBlockRunner.Factory, cancellationToken), cancellationToken);
         var outputs = new List<string> { Layout.Statistics };
         await Store.TryCreateAsync(Layout.Statistics, (stream, _) =>

@@ -14,6 +14,9 @@ internal sealed class JobEvaluation
     /// <summary>FID's spread is taken over this many contiguous groups of whole shards (fewer when there are fewer shards).</summary>
     public const int FidGroups = 10;
 
+    /// <summary>The <see cref="EvaluationSummary.Seconds"/> key of FID's spread: its groups' merges and distances.</summary>
+    private const string FidSpreadKey = "fid_spread";
+
     private readonly EvaluationMetric _metrics;
     private readonly FeatureLayout _layout;
     private readonly int _splitSize;
@@ -40,21 +43,35 @@ internal sealed class JobEvaluation
 
     public InceptionScoreSums? Scores { get; }
 
+    /// <summary>Adds the seconds spent reading the shard records to <see cref="EvaluationSummary.Seconds"/>, as <c>read</c>.</summary>
+    public void AddReadSeconds(TimeSpan elapsed) => _seconds["read"] = _seconds.GetValueOrDefault("read") + elapsed.TotalSeconds;
+
+    /// <summary>FID from the merged <see cref="Pool"/>, timed as <c>fid</c> with the merge.</summary>
+    public (GaussianStatistics Generated, FrechetResult Frechet) Fid(FidReference reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var watch = Stopwatch.StartNew();
+        var generated = Pool.ToGaussian();
+        var frechet = FrechetDistance.Compute(generated, reference.Statistics);
+        Time("fid", watch);
+        return (generated, frechet);
+    }
+
     /// <summary>Adds shard <paramref name="index"/>'s record; shards must come in index order.</summary>
     public void AddShard(int index, IReadOnlyDictionary<string, NpyArray> arrays)
     {
         var watch = Stopwatch.StartNew();
-        var pool = FeatureMoments.ReadFrom(arrays);
-        Pool.Merge(pool);
+        Pool.MergeFrom(arrays);
+        Time("fid", watch);
         if (_groups.Length > 0)
         {
-            _groups[(int)((long)index * _groups.Length / _shards)].Merge(pool);
+            _groups[(int)((long)index * _groups.Length / _shards)].MergeFrom(arrays);
+            Time(FidSpreadKey, watch);
         }
 
-        Time("fid", watch);
         if (Spatial is not null)
         {
-            Spatial.Merge(FeatureMoments.ReadFrom(arrays, ShardEvaluation.SpatialPrefix));
+            Spatial.MergeFrom(arrays, ShardEvaluation.SpatialPrefix);
             Time("sfid", watch);
         }
 
@@ -79,7 +96,7 @@ internal sealed class JobEvaluation
         ArgumentNullException.ThrowIfNull(manifold);
         var watch = Stopwatch.StartNew();
         var summary = new EvaluationSummary { Metrics = EvaluationMetrics.Format(_metrics), FidSpread = FidSpread(reference) };
-        Time("fid", watch);
+        Time(FidSpreadKey, watch);
         if (Spatial is not null)
         {
             summary = summary with
@@ -147,7 +164,8 @@ internal sealed class JobEvaluation
             return null;
         }
 
-        var values = _groups.Select(g => FrechetDistance.Compute(g.ToGaussian(), reference.Statistics).Fid).ToArray();
+        // One factorisation of the reference for all the groups (FrechetDistance.ComputeAgainst).
+        var values = FrechetDistance.ComputeAgainst([.. _groups.Select(g => g.ToGaussian())], reference.Statistics).Select(r => r.Fid).ToArray();
         return Spread(MetricSpread.Of(values), "contiguous groups of whole shards (each FID biased up by its smaller count)");
     }
 

@@ -6,8 +6,8 @@ namespace OrleansFlow.Telemetry;
 
 /// <summary>
 /// Every OrleansFlow instrument, on one <see cref="Meter"/> and one <see cref="ActivitySource"/> named
-/// <see cref="Name"/>. They are recorded where the work happens (sampling, shard runs, the store's
-/// claims, model loads, the generate API) and cost nothing until a listener (the silo's OpenTelemetry
+/// <see cref="Name"/>. They are recorded where the work happens (sampling, shard runs, the scheduler's
+/// re-dispatches, model loads, the generate API) and cost nothing until a listener (the silo's OpenTelemetry
 /// MeterProvider) subscribes, so embedded runs pay nothing. Names follow the OpenTelemetry semantic
 /// conventions; <c>/metrics</c> renders them as Prometheus does (dots to underscores, unit suffix,
 /// <c>_total</c> on counters): see README "Telemetry".
@@ -40,8 +40,11 @@ public static class OrleansFlowMetrics
         "orleansflow.shard.duration", "s", "Time to run one shard", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     /// <summary>Shards dispatched again because the call to their silo was lost (it died, paused or was partitioned).</summary>
-    public static Counter<long> LeaseReclaims { get; } = Meter.CreateCounter<long>(
-        "orleansflow.lease.reclaims", "{shard}", "Shards dispatched again after their silo was lost");
+    public static Counter<long> ShardRedispatches { get; } = Meter.CreateCounter<long>(
+        "orleansflow.shard.redispatches", "{shard}", "Shards dispatched again after the call to their silo was lost");
+
+    /// <summary>The same instrument under its lease-era C# name, for the scheduler grain until it moves to <see cref="ShardRedispatches"/>.</summary>
+    public static Counter<long> LeaseReclaims => ShardRedispatches;
 
     /// <summary>
     /// Precision/recall blocks a finaliser on this silo dispatched, by the silo that ran them (a cluster has

@@ -20,7 +20,7 @@ internal static class MetricNames
         ["orleansflow_predictor_evaluations_total"] = "counter",
         ["orleansflow_refiner_evaluations_total"] = "counter",
         ["orleansflow_shard_duration_seconds"] = "histogram",
-        ["orleansflow_lease_reclaims_total"] = "counter",
+        ["orleansflow_shard_redispatches_total"] = "counter",
         ["orleansflow_manifold_blocks_total"] = "counter",
         ["orleansflow_samplers_warm"] = "gauge",
         ["orleansflow_model_load_duration_seconds"] = "histogram",

@@ -51,7 +51,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         Assert.Equal(1, metrics.Sum("orleansflow_generate_duration_seconds_count", ("http_response_status_code", "200")));
         Assert.True(metrics.Sum("orleansflow_samplers_warm") >= 1);
         Assert.Equal(1, metrics.Sum("orleansflow_model_load_duration_seconds_count", ("model", "gmm-demo")));
-        Assert.Equal(0, metrics.Sum("orleansflow_lease_reclaims_total"));
+        Assert.Equal(0, metrics.Sum("orleansflow_shard_redispatches_total"));
         Assert.Equal("counter", metrics.Types["orleansflow_samples_generated_total"]);
         Assert.Equal("histogram", metrics.Types["orleansflow_shard_duration_seconds"]);
         Assert.Equal("gauge", metrics.Types["orleansflow_samplers_warm"]);

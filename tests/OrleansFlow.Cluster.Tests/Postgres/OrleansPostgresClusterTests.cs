@@ -10,7 +10,7 @@ namespace OrleansFlow.Cluster.Tests.Postgres;
 
 /// <summary>
 /// Three in-process Orleans silos (TestingHost, TCP transport) on a real PostgreSQL 15 through the
-/// schema of migration 003: clustering, the client's gateway list, grain storage, reminders, death.
+/// schema of migration 001: clustering, the client's gateway list, grain storage, reminders, death.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class OrleansPostgresClusterTests(PostgresFixture postgres, ITestOutputHelper output) : IAsyncLifetime

@@ -80,6 +80,29 @@ public sealed class FeatureMomentsTests
     }
 
     [Fact]
+    public void MergeFrom_SavedShards_BitIdenticalToMergingWhatReadFromRestores()
+    {
+        const int Dimension = 70;
+        float[] samples = RandomFeatures(Dimension, 300, seed: 6);
+        List<FeatureMoments> shards = Partition(samples, Dimension, new Random(7));
+        List<Dictionary<string, NpyArray>> records = [.. shards.Select(shard => new Dictionary<string, NpyArray>
+        {
+            ["n"] = NpyArray.FromInt64s([shard.Count]),
+            ["sum"] = NpyArray.FromDoubles(shard.Sum, Dimension),
+            ["outer"] = NpyArray.FromDoubles(shard.SumOfOuterProducts, Dimension, Dimension),
+        })];
+
+        var merged = new FeatureMoments(Dimension);
+        foreach (var record in records)
+        {
+            merged.MergeFrom(record);
+        }
+
+        AssertBitIdentical(MergeAll(Dimension, records.Select(r => FeatureMoments.ReadFrom(r))), merged);
+        Assert.Throws<ArgumentException>(() => new FeatureMoments(Dimension + 1).MergeFrom(records[0]));
+    }
+
+    [Fact]
     public void Merge_DimensionMismatch_Throws()
     {
         var error = Assert.Throws<ArgumentException>(() => new FeatureMoments(3).Merge(new FeatureMoments(4)));

@@ -102,6 +102,60 @@ public sealed class FrechetDistanceTests(ITestOutputHelper output)
         Assert.Contains("dimension 2 with dimension 3", error.Message);
     }
 
+    /// <summary>FID's spread factors the reference once: the same distances as one by one, to rounding.</summary>
+    [Theory]
+    [InlineData("dim2", FullRankTolerance)]
+    [InlineData("dim16", FullRankTolerance)]
+    [InlineData("dim64", FullRankTolerance)]
+    [InlineData("rank_deficient", RankDeficientTolerance)]
+    public void ComputeAgainst_GoldenCase_AgreesWithComputeAndPytorchFid(string caseName, double relativeTolerance)
+    {
+        (GaussianStatistics first, GaussianStatistics second, double expected, _) = ReadCase(caseName);
+
+        FrechetResult[] results = FrechetDistance.ComputeAgainst([first, second], second);
+
+        Assert.InRange(Math.Abs(results[0].Fid - expected) / Math.Abs(expected), 0, relativeTolerance);
+        Assert.InRange(Math.Abs(results[0].Fid - FrechetDistance.Compute(first, second).Fid) / Math.Abs(expected), 0, relativeTolerance);
+        Assert.InRange(Math.Abs(results[1].Fid), 0, 1e-6 * Trace(second));
+    }
+
+    /// <summary>The symmetric passes walk 64×64 tiles: a dimension that is no multiple of 64 still checks every element.</summary>
+    [Fact]
+    public void Compute_DimensionNotMultipleOfTile_ChecksEveryElementAndAgreesWithManaged()
+    {
+        const int N = 150;
+        var random = new Random(21);
+        GaussianStatistics Draw()
+        {
+            var factor = Enumerable.Range(0, N * N).Select(_ => random.NextDouble() - 0.5).ToArray();
+            var sigma = new double[N * N];
+            for (int i = 0; i < N; i++)
+            {
+                for (int j = 0; j < N; j++)
+                {
+                    double dot = 0;
+                    for (int k = 0; k < N; k++)
+                    {
+                        dot += factor[(i * N) + k] * factor[(j * N) + k];
+                    }
+
+                    sigma[(i * N) + j] = dot;
+                }
+            }
+
+            return new GaussianStatistics([.. Enumerable.Range(0, N).Select(_ => random.NextDouble())], sigma);
+        }
+
+        GaussianStatistics a = Draw(), b = Draw();
+        double native = FrechetDistance.Compute(a, b, FrechetBackend.Native).Fid;
+
+        Assert.InRange(Math.Abs(native - FrechetDistance.Compute(a, b, FrechetBackend.Managed).Fid) / native, 0, 1e-9);
+        Assert.InRange(Math.Abs(native - FrechetDistance.ComputeAgainst([a], b)[0].Fid) / native, 0, 1e-11);
+        var skewed = (double[])a.Sigma.Clone();
+        skewed[(140 * N) + 3] += 1;
+        Assert.Throws<ArgumentException>(() => FrechetDistance.Compute(new GaussianStatistics(a.Mu, skewed), b));
+    }
+
     [Fact]
     public void Compute_AsymmetricCovariance_Throws()
     {

@@ -1,11 +1,7 @@
 -- The job catalog (IJobCatalog): what Orleans has no place for. Grains cannot be enumerated, so the
 -- list of jobs lives here; idempotency keys need a unique index; KEDA and the silos' wake-ups need the
 -- unfinished jobs and their outstanding shards. The shard ledger itself is each job's scheduler grain
--- state (grain storage, 003); Orleans' membership (003) replaces nodes, leases and claims.
-DROP VIEW job_progress;
-DROP TABLE shards;
-DROP TABLE jobs;
-DROP TABLE nodes;
+-- state (grain storage, 001); membership is Orleans' (001).
 
 CREATE TABLE jobs (
     id                 text PRIMARY KEY,
