@@ -8,17 +8,21 @@ namespace OrleansFlow.Cluster;
 
 /// <summary>
 /// Submission and listing, on whichever silo the caller reaches (a stateless worker: no state of its
-/// own, the catalog and the schedulers hold it). The spec is checked by this silo's sampler for the
-/// model, which thereby loads and warms it.
+/// own, the catalog and the schedulers hold it). Every submission — HTTP API and Orleans clients — is
+/// checked here against its ranges and the silo's <see cref="JobLimits"/> before anything is loaded,
+/// written or activated; then by this silo's sampler for the model, which thereby loads and warms it.
 /// </summary>
 [StatelessWorker]
 public sealed class JobsGrain(IJobCatalog catalog, ILocalSiloDetails localSilo, OrleansFlowOptions options) : Grain, IJobsGrain
 {
+    /// <summary>The field a reused idempotency key's error names: the HTTP header that carries it.</summary>
+    public const string IdempotencyKeyField = "Idempotency-Key";
+
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, string? idempotencyKey, CancellationToken cancellationToken)
     {
         try
         {
-            spec.Validate();
+            options.Limits.Require(spec.Validate());
         }
         catch (SpecException e)
         {
@@ -32,6 +36,12 @@ public sealed class JobsGrain(IJobCatalog catalog, ILocalSiloDetails localSilo, 
         }
 
         var added = await catalog.AddAsync(new JobSubmission(JobId.New(), spec, idempotencyKey, options.MaxAttempts), cancellationToken);
+        if (!added.Created && added.Entry.Spec != spec)
+        {
+            // The key names another request: answering with that job would pass it off as this one's.
+            return new SubmitResult(null, false, new SpecError(IdempotencyKeyField, $"'{idempotencyKey}' was used before with a different job spec: use a new key for a new job"), KeyConflict: true);
+        }
+
         var job = await GrainFactory.GetGrain<IJobSchedulerGrain>(added.Entry.Id.Value).StartAsync(cancellationToken);
         return new SubmitResult(job, added.Created);
     }

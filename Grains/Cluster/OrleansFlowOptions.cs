@@ -15,6 +15,9 @@ public sealed record OrleansFlowOptions
     /// </summary>
     public int QueuedShards { get; init; } = 1;
 
+    /// <summary>The sizes of jobs and <c>/v1/generate</c> requests this silo accepts (checked by the jobs grain before anything is written).</summary>
+    public JobLimits Limits { get; init; } = new();
+
     /// <summary>Dispatches of one shard before its job fails (a poison shard).</summary>
     public int MaxAttempts { get; init; } = JobSubmission.DefaultMaxAttempts;
 

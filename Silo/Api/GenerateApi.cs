@@ -41,12 +41,6 @@ public static class GenerateApi
         try
         {
             ApiNames.RequireModel(request.Model);
-            var max = options.MaxGenerateSamples;
-            if (request.Samples < 1 || request.Samples > max)
-            {
-                throw new SpecException("samples", $"{request.Samples} is out of range: allowed 1..{max} (submit a job for more)");
-            }
-
             if (request.Format is not ("png" or "array"))
             {
                 throw new SpecException("format", $"'{request.Format}' is not allowed: use png or array");
@@ -65,6 +59,7 @@ public static class GenerateApi
                 ClassLabel = request.Class,
                 Unconditional = request.Unconditional,
             };
+            options.Limits.RequireGenerate(spec);
             var key = new SamplerGrainKey(silo.SiloAddress.ToParsableString(), spec.Model).ToGrainKey();
             if (await grains.GetGrain<ISamplerGrain>(key).PrepareAsync(spec, ct) is { } error)
             {

@@ -35,8 +35,7 @@ public static class JobsApi
         JobSpec spec;
         try
         {
-            spec = await JsonSerializer.DeserializeAsync<JobSpec>(request.Body, JobJson.Options, ct)
-                ?? throw new SpecException("body", "must be a job spec");
+            spec = await RequestJson.ReadAsync<JobSpec>(request, ct);
             // Names only, checked on the text before the spec reaches a grain that could read a file.
             ApiNames.Require(spec);
             spec.Validate();
@@ -45,15 +44,13 @@ public static class JobsApi
         {
             return ApiError.BadRequest(e);
         }
-        catch (JsonException e)
-        {
-            return ApiError.BadRequest(new SpecException(e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body", FirstLine(e.Message)));
-        }
 
         var result = await grains.GetGrain<IJobsGrain>(0).SubmitAsync(spec, key, ct);
         if (result.Error is { } error)
         {
-            return ApiError.BadRequest(error.ToException());
+            return result.KeyConflict
+                ? ApiError.Status(StatusCodes.Status422UnprocessableEntity, error.ToException())
+                : ApiError.BadRequest(error.ToException());
         }
 
         var view = JobView.Of(result.Job!);
@@ -161,6 +158,4 @@ public static class JobsApi
     }
 
     private static IResult NotFound(string id) => ApiError.Status(StatusCodes.Status404NotFound, $"no job '{id}'");
-
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }

@@ -65,6 +65,7 @@ public static class SiloHost
             {
                 Workers = options.Workers,
                 MaxAttempts = options.MaxAttempts,
+                Limits = options.Limits,
                 SamplerIdle = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
                 SamplerMemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
                 InjectedFault = PoisonShard.Parse(options.PoisonShard),
@@ -90,6 +91,7 @@ public static class SiloHost
         app.Lifetime.ApplicationStopping.Register(() => Drain(options));
         app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
         app.UseMiddleware<BearerTokenMiddleware>();
+        ApiError.UseSpecErrors(app);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", ReadyAsync);
         app.MapMetrics();
@@ -174,6 +176,7 @@ public static class SiloHost
             }
         }
 
+        options.Limits.Validate($"{SiloOptions.Section}:{JobLimits.Section}");
         if (options.DrainDelaySeconds < 0 || options.DrainDelaySeconds > ShutdownTimeout.TotalSeconds / 2)
         {
             throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back shards)");

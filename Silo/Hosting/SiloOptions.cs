@@ -1,3 +1,5 @@
+using OrleansFlow.Jobs;
+
 namespace OrleansFlow.Silo.Hosting;
 
 /// <summary>
@@ -75,8 +77,11 @@ public sealed class SiloOptions
     /// <summary>Request bodies larger than this get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1 << 20;
 
-    /// <summary>Samples one synchronous <c>/v1/generate</c> request may ask for.</summary>
-    public int MaxGenerateSamples { get; set; } = 256;
+    /// <summary>
+    /// Sizes of jobs and <c>/v1/generate</c> requests (<c>OrleansFlow:Limits:MaxSamples</c>, …): samples,
+    /// shards, sampler steps and samples × NFE; over-limit requests get a 400 naming the field and the limit.
+    /// </summary>
+    public JobLimits Limits { get; set; } = new();
 
     public double SamplerIdleMinutes { get; set; } = 10;
 

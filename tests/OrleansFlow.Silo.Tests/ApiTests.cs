@@ -67,6 +67,97 @@ public sealed class ApiTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Jobs_NullMissingUnknownOrMistypedFields_400NamingEachFieldAndNothingCreated()
+    {
+        using var http = _cluster.Http();
+        (string Body, string Field)[] cases =
+        [
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"sampels":10}""", "sampels"),
+            ("""{"kind":"fid","model":null,"sampler":"euler:steps=1","samples":10}""", "model"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":null,"samples":10}""", "sampler"),
+            ("""{"kind":null,"model":"gmm-demo","sampler":"euler:steps=1","samples":10}""", "kind"),
+            ("""{"model":"gmm-demo","sampler":"euler:steps=1","samples":10}""", "kind"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1"}""", "samples"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":null}""", "samples"),
+            ("""{"kind":7,"model":"gmm-demo","sampler":"euler:steps=1","samples":10}""", "kind"),
+            ("""{"kind":"1","model":"gmm-demo","sampler":"euler:steps=1","samples":10}""", "kind"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"images":1}""", "images"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"seed":null}""", "seed"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":1e20}""", "samples"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":4,"samples":10}""", "sampler"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"samples":20}""", "samples"),
+            ("""{"kind":"fid","model":"gmm-demo","sampler":"euler:steps=1","samples":10,"shardCount":1}""", "shardCount"),
+            ("""[{"kind":"fid"}]""", "body"),
+            ("""null""", "body"),
+        ];
+
+        foreach (var (body, field) in cases)
+        {
+            using var response = await http.PostAsync("v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body}: {response.StatusCode}");
+            var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(field == error.GetProperty("field").GetString(), $"{body}: {error}");
+            Assert.StartsWith(field + ": ", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error.GetProperty("error").GetString()!);
+            Assert.DoesNotContain("OrleansFlow.", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task Jobs_OverTheDefaultLimits_400NamingTheFieldAndTheLimitNothingCreated()
+    {
+        using var http = _cluster.Http();
+        (JobSpec Spec, string Field, string Limit)[] cases =
+        [
+            // The issue's job of 2,000,000 one-sample shards.
+            (JobSpecs.Fid(samples: 2_000_000, shardSize: 1), "shard-size", "20,000 shards"),
+            (JobSpecs.Fid(samples: 20_000_000, shardSize: 100_000), "samples", "1..10,000,000"),
+            (JobSpecs.Fid(samples: 1000, sampler: "heun:steps=2000"), "sampler", "1..1,000"),
+            (JobSpecs.Fid(samples: 1_000_000, shardSize: 1000, sampler: "heun:steps=1000"), "samples", "1,000,000,000"),
+            (JobSpecs.Fid(samples: 1_000_000, shardSize: 1000, sampler: "heun:steps=300") with { Guidance = 2 }, "samples", "1,000,000,000"),
+        ];
+
+        foreach (var (spec, field, limit) in cases)
+        {
+            using var response = await http.PostAsync("v1/jobs", Json(spec));
+
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{spec}: {response.StatusCode}");
+            var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(field, error.GetProperty("field").GetString());
+            Assert.Contains(limit, error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task Jobs_SameIdempotencyKeyDifferentBody_422NamingTheKeySameBodyTheSameJob()
+    {
+        using var http = _cluster.Http();
+        var first = Json(JobSpecs.Fid(samples: 200, shardSize: 100));
+        var other = Json(JobSpecs.Fid(samples: 300, shardSize: 100));
+
+        using var created = await PostWithKeyAsync(http, first, "key-1");
+        using var again = await PostWithKeyAsync(http, Json(JobSpecs.Fid(samples: 200, shardSize: 100)), "key-1");
+        using var conflict = await PostWithKeyAsync(http, other, "key-1");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(
+            (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString(),
+            (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal((HttpStatusCode)422, conflict.StatusCode);
+        var error = await conflict.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Idempotency-Key", error.GetProperty("field").GetString());
+        Assert.Contains("'key-1'", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, (await http.GetFromJsonAsync<JsonElement>("v1/jobs")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task Jobs_SameIdempotencyKey100TimesConcurrently_OneJob()
     {
         var spec = JobSpecs.Fid(samples: 200, shardSize: 100);
@@ -115,6 +206,38 @@ public sealed class ApiTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Generate_NullMissingUnknownOrMistypedFieldsAndOverLimit_400NamingTheField()
+    {
+        using var http = _cluster.Http();
+        (string Body, string Field)[] cases =
+        [
+            ("""{"model":null,"sampler":"euler:steps=1","samples":1}""", "model"),
+            ("""{"model":"gmm-demo","sampler":null,"samples":1}""", "sampler"),
+            ("""{"sampler":"euler:steps=1","samples":1}""", "model"),
+            ("""{"model":"gmm-demo","steps":4}""", "steps"),
+            ("""{"model":"gmm-demo","samples":"16"}""", "samples"),
+            ("""{"model":"gmm-demo","format":null}""", "format"),
+            ("""{"model":"gmm-demo","unconditional":1}""", "unconditional"),
+            ("""{"model":"gmm-demo","samples":null}""", "samples"),
+            ("""not json""", "body"),
+            // The issue's 256 samples of Heun with 10,000 steps: over the step limit.
+            ("""{"model":"gmm-demo","sampler":"heun:steps=10000","samples":256}""", "sampler"),
+            // Within the step limit, over the cost of one request: 256 × 1,000 NFE.
+            ("""{"model":"gmm-demo","sampler":"heun:steps=500","samples":256}""", "samples"),
+        ];
+
+        foreach (var (body, field) in cases)
+        {
+            using var response = await http.PostAsync("v1/generate", new StringContent(body, Encoding.UTF8, "application/json"));
+
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body}: {response.StatusCode}");
+            var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(field == error.GetProperty("field").GetString(), $"{body}: {error}");
+            Assert.DoesNotContain('\n', error.GetProperty("error").GetString()!);
+        }
+    }
+
+    [Fact]
     public async Task Health_NoToken_LiveAndReady()
     {
         using var http = _cluster.Http(token: null);
@@ -131,6 +254,13 @@ public sealed class ApiTests(PostgresFixture postgres) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("dashboard/")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await authorized.GetAsync("dashboard/")).StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient http, StringContent body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/jobs") { Content = body };
+        request.Headers.Add("Idempotency-Key", key);
+        return await http.SendAsync(request);
     }
 
     private static StringContent Json(JobSpec spec) => new(Encoding.UTF8.GetString(JobJson.Serialize(spec)), Encoding.UTF8, "application/json");

@@ -46,6 +46,15 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         AssertOneLine(exit, error, "OrleansFlow:SiloPort");
     }
 
+    [Theory]
+    [InlineData("MaxSamples", "0")]
+    [InlineData("MaxCost", "-1")]
+    public async Task NonPositiveLimit_OneLineNamingTheLimitExitNonZero(string limit, string value)
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", [$"OrleansFlow__Limits__{limit}"] = value });
+        AssertOneLine(exit, error, $"OrleansFlow:Limits:{limit}");
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     private void AssertOneLine(int exit, string error, string setting)

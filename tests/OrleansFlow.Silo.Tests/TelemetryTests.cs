@@ -26,7 +26,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         var job = await cluster.WaitAsync((await client.SubmitAsync(spec, "telemetry", default)).Id, TimeSpan.FromMinutes(1));
         Assert.True(job.State == "succeeded", $"{job.State}: {job.Error}\n{cluster.Logs()}");
         using var http = cluster.Http();
-        using var generated = await http.PostAsJsonAsync("v1/generate", new { samples = GenerateSamples, sampler = "heun:steps=4", format = "array" });
+        using var generated = await http.PostAsJsonAsync("v1/generate", new { model = "gmm-demo", samples = GenerateSamples, sampler = "heun:steps=4", format = "array" });
         Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
 
         var text = await cluster.ScrapeAsync(silo);
