@@ -70,6 +70,11 @@ public sealed class TestCluster : IAsyncDisposable
             values["OrleansFlow__PoisonShard"] = poison;
         }
 
+        foreach (var (key, value) in settings.Environment)
+        {
+            values[key] = value;
+        }
+
         var cluster = new TestCluster(postgres, root, values) { Schema = schema };
         for (var i = 0; i < silos; i++)
         {
@@ -273,4 +278,7 @@ public sealed record ClusterSettings
 
     /// <summary>"SEED/INDEX": that shard of every job with that seed always throws.</summary>
     public string? PoisonShard { get; init; }
+
+    /// <summary>More environment variables for every silo (other settings, LD_PRELOAD).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
