@@ -88,55 +88,65 @@ public sealed class GenerateBatcher
         run?.MemberCancelled();
     }
 
-    /// <summary>On an executor thread: takes runs from the queue until it is empty.</summary>
+    /// <summary>
+    /// On an executor thread: one run from the queue, then, if requests are left, back to the end of the
+    /// executor's queue, so batchers of other models and guidance scales take turns on its threads.
+    /// </summary>
     private void Drain()
     {
         _ = _shareable.Value;
-        while (true)
+        List<Request> take;
+        Run run;
+        lock (_lock)
         {
-            List<Request> take;
-            Run run;
+            if (SharesRuns)
+            {
+                WaitForCompany();
+            }
+
+            if (_pending.Count == 0)
+            {
+                _drains--;
+                return;
+            }
+
+            take = Take();
+            run = new Run(take.Count);
+            foreach (var request in take)
+            {
+                request.Run = run;
+            }
+
+            _running += take.Count;
+            // The probe may have just said "one by one": let more threads help with what is queued.
+            while (_drains < MaxDrains && _pending.Count > 0)
+            {
+                _drains++;
+                _executor.Post(Drain);
+            }
+        }
+
+        try
+        {
+            Execute(take, run);
+        }
+        finally
+        {
+            bool more;
             lock (_lock)
             {
-                if (SharesRuns)
-                {
-                    WaitForCompany();
-                }
-
-                if (_pending.Count == 0)
+                _running -= take.Count;
+                more = _pending.Count > 0;
+                if (!more)
                 {
                     _drains--;
-                    return;
-                }
-
-                take = Take();
-                run = new Run(take.Count);
-                foreach (var request in take)
-                {
-                    request.Run = run;
-                }
-
-                _running += take.Count;
-                // The probe may have just said "one by one": let more threads help with what is queued.
-                while (_drains < MaxDrains && _pending.Count > 0)
-                {
-                    _drains++;
-                    _executor.Post(Drain);
                 }
             }
 
-            try
+            run.Dispose();
+            if (more)
             {
-                Execute(take, run);
-            }
-            finally
-            {
-                lock (_lock)
-                {
-                    _running -= take.Count;
-                }
-
-                run.Dispose();
+                _executor.Post(Drain);
             }
         }
     }

@@ -115,7 +115,7 @@ public sealed class GenerateServingTests(PostgresFixture postgres)
     private static async Task<JsonElement> GenerateAsync(HttpClient http, object request)
     {
         using var response = await http.PostAsJsonAsync("v1/generate", request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
