@@ -18,23 +18,50 @@ public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, Label
 
     public LabelPolicy Labels => labels;
 
+    public double Guidance => guidance;
+
+    public bool Decodes => decode && model.Decoder is not null;
+
     /// <summary>The shape of the samples this generator returns (decoded or not).</summary>
     public Ids.Resolution SampleShape => decode && model.Decoder is { } decoder ? decoder.OutputShape : model.Info.Shape;
 
     public SampleBatch Generate(long start, int count, CancellationToken cancellationToken = default)
     {
-        var shape = model.Info.Shape;
-        var noise = new float[count * shape.Elements];
+        var (noise, modelLabels) = Inputs(start, count);
+        var (samples, nfe) = Run(noise, modelLabels, count, cancellationToken);
+        OrleansFlowMetrics.RecordBatch(model.Info.Name, count, nfe.Predictor, nfe.Refiner);
+        return new SampleBatch(start, count, SampleShape, noise, samples, labels.IsConditional ? modelLabels : [], nfe);
+    }
+
+    /// <summary>
+    /// The noise (count × elements) and model labels (count, empty for an unconditional model) of samples
+    /// [start, start + count): functions of (seed, index) only.
+    /// </summary>
+    public (float[] Noise, int[] Labels) Inputs(long start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var elements = model.Info.Shape.Elements;
+        // checked: a count that would overflow the array length fails here instead of allocating a wrapped size.
+        var noise = new float[checked(count * elements)];
         for (var i = 0; i < count; i++)
         {
-            _noise.Fill(start + i, noise.AsSpan(i * shape.Elements, shape.Elements));
+            _noise.Fill(start + i, noise.AsSpan(i * elements, elements));
         }
 
         var modelLabels = new int[model.Info.IsConditional ? count : 0];
         labels.Fill(_noise, start, modelLabels);
+        return (noise, modelLabels);
+    }
+
+    /// <summary>
+    /// One sampler run over <paramref name="count"/> rows of noise with their model labels; the rows may
+    /// come from several generators of the same model, sampler and guidance (the generate batcher).
+    /// </summary>
+    public (float[] Samples, NfeCount Nfe) Run(float[] noise, int[] modelLabels, int count, CancellationToken cancellationToken = default)
+    {
+        var shape = model.Info.Shape;
         var velocity = new GuidedVelocity(model, modelLabels, guidance, cancellationToken);
-        var sampleShape = SampleShape;
-        var samples = new float[count * sampleShape.Elements];
+        var samples = new float[checked(count * SampleShape.Elements)];
         using (var x0 = model.Backend.Upload(noise, count, shape))
         using (var x1 = sampler.Sample(x0, velocity))
         {
@@ -49,7 +76,6 @@ public sealed class BatchGenerator(IFlowModel model, IFlowSampler sampler, Label
             }
         }
 
-        OrleansFlowMetrics.RecordBatch(model.Info.Name, count, velocity.Nfe.Predictor, velocity.Nfe.Refiner);
-        return new SampleBatch(start, count, sampleShape, noise, samples, labels.IsConditional ? modelLabels : [], velocity.Nfe);
+        return (samples, velocity.Nfe);
     }
 }

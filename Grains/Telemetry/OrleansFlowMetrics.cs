@@ -76,6 +76,25 @@ public static class OrleansFlowMetrics
     public static Histogram<double> GenerateDuration { get; } = Meter.CreateHistogram(
         "orleansflow.generate.duration", "s", "Latency of POST /v1/generate", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
+    /// <summary>Samples in one model run of the generate batcher (the requests that shared it, summed), by model.</summary>
+    public static Histogram<int> GenerateBatchSamples { get; } = Meter.CreateHistogram(
+        "orleansflow.generate.batch.samples", "{sample}", "Samples per shared /v1/generate model run", tags: null,
+        new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+
+    /// <summary>Requests that shared one model run of the generate batcher, by model.</summary>
+    public static Histogram<int> GenerateBatchRequests { get; } = Meter.CreateHistogram(
+        "orleansflow.generate.batch.requests", "{request}", "/v1/generate requests per shared model run", tags: null,
+        new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 3, 4, 6, 8, 12, 16, 32] });
+
+    /// <summary>Time a generate request waited in its batcher before its model run started, by model.</summary>
+    public static Histogram<double> GenerateBatchWait { get; } = Meter.CreateHistogram(
+        "orleansflow.generate.batch.wait", "s", "Wait of a /v1/generate request for its batch to start", tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+
+    /// <summary><c>/v1/generate</c> requests answered 429 because the silo's generate cap was reached.</summary>
+    public static Counter<long> GenerateRejected { get; } = Meter.CreateCounter<long>(
+        "orleansflow.generate.rejected", "{request}", "/v1/generate requests refused with 429 (per-silo cap reached)");
+
     /// <summary>Counts the samples and evaluations of one generated batch.</summary>
     public static void RecordBatch(string model, int samples, long predictorNfe, long refinerNfe)
     {

@@ -4,6 +4,7 @@ using OrleansFlow.Cluster;
 using OrleansFlow.Formats;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
+using OrleansFlow.Serving;
 using OrleansFlow.Silo.Hosting;
 using OrleansFlow.Telemetry;
 
@@ -12,20 +13,34 @@ namespace OrleansFlow.Silo.Api;
 /// <summary>
 /// <c>POST /v1/generate</c>: the low-latency path of the generation backend. This silo's sampler grain for
 /// the model loads and warms it; the handler then samples on that warm model directly (the samples
-/// never travel in grain messages), without a job, shards or blobs.
+/// never travel in grain messages), without a job, shards or blobs. Sampling runs on the silo's
+/// <see cref="GenerateExecutor"/> (dedicated threads, a per-silo cap answered with 429 and
+/// <c>Retry-After</c>) through the model's <see cref="GenerateBatcher"/>, with the request's
+/// cancellation: a client that gives up stops its work at the next model call.
 /// </summary>
 public static class GenerateApi
 {
+    /// <summary>Seconds a client told 429 should wait: about one expensive request's time on a busy silo.</summary>
+    public const int RetryAfterSeconds = 1;
+
+    /// <summary>Not an HTTP status the client sees (it has gone): the code recorded for a request its client abandoned.</summary>
+    public const int ClientClosedRequest = 499;
+
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/generate", Generate);
 
     /// <summary>Traced as <c>generate</c>; its latency (handler time, by status code) is <c>orleansflow.generate.duration</c>.</summary>
-    private static async Task<IResult> Generate(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, IOptions<SiloOptions> options, CancellationToken ct)
+    private static async Task<IResult> Generate(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, GenerateBatchers batchers, IOptions<SiloOptions> options, HttpContext http, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         using var activity = OrleansFlowMetrics.Tracing.StartActivity("generate");
         activity?.SetTag("orleansflow.model", request.Model);
         activity?.SetTag("orleansflow.samples", request.Samples);
-        var result = await GenerateSamples(request, grains, silo, warm, options.Value, ct);
+        var result = await GenerateSamples(request, grains, silo, warm, batchers, options.Value, ct);
+        if (result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status429TooManyRequests })
+        {
+            http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
         if (status >= 400)
         {
@@ -36,7 +51,7 @@ public static class GenerateApi
         return result;
     }
 
-    private static async Task<IResult> GenerateSamples(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, SiloOptions options, CancellationToken ct)
+    private static async Task<IResult> GenerateSamples(GenerateRequest request, IGrainFactory grains, ILocalSiloDetails silo, WarmSamplers warm, GenerateBatchers batchers, SiloOptions options, CancellationToken ct)
     {
         try
         {
@@ -60,6 +75,14 @@ public static class GenerateApi
                 Unconditional = request.Unconditional,
             };
             options.Limits.RequireGenerate(spec);
+            // Admitted before the grain call, so a burst is refused before it loads or warms anything.
+            using var admitted = batchers.Executor.TryAdmit();
+            if (admitted is null)
+            {
+                OrleansFlowMetrics.GenerateRejected.Add(1);
+                return ApiError.Status(StatusCodes.Status429TooManyRequests, $"this silo is generating its limit of {options.MaxConcurrentGenerates} requests; retry after {RetryAfterSeconds} s");
+            }
+
             var key = new SamplerGrainKey(silo.SiloAddress.ToParsableString(), spec.Model).ToGrainKey();
             if (await grains.GetGrain<ISamplerGrain>(key).PrepareAsync(spec, ct) is { } error)
             {
@@ -75,7 +98,7 @@ public static class GenerateApi
             using var busy = actor.Use();
             var job = ResolvedJob.Create(spec, actor.Model);
             var clock = Stopwatch.StartNew();
-            var batch = job.Generator.Generate(0, request.Samples);
+            var batch = await batchers.For(key, actor, job.Generator).GenerateAsync(job.Generator, request.Samples, ct);
             var elapsed = clock.Elapsed.TotalMilliseconds;
             var shape = batch.Shape;
             var response = new GenerateResponse(
@@ -87,6 +110,10 @@ public static class GenerateApi
         catch (SpecException e)
         {
             return ApiError.BadRequest(e);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return Results.StatusCode(ClientClosedRequest);
         }
     }
 }

@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
+using OrleansFlow.Serving;
 using OrleansFlow.Silo.Api;
 using OrleansFlow.Silo.Telemetry;
 using OrleansFlow.Storage;
@@ -40,6 +41,10 @@ public static class SiloHost
         var nodeId = options.NodeId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         builder.Services.AddSingleton(new SiloIdentity(nodeId, $"{advertised}:{options.SiloPort}"));
         builder.Services.AddSingleton<SiloReadiness>();
+        builder.Services.AddSingleton(_ => new GenerateExecutor(options.GenerateThreads, options.MaxConcurrentGenerates));
+        builder.Services.AddSingleton(services => new GenerateBatchers(
+            services.GetRequiredService<GenerateExecutor>(),
+            new GenerateBatchOptions(TimeSpan.FromMilliseconds(options.GenerateBatchWaitMilliseconds), options.GenerateMaxBatchSamples)));
         var blobs = BlobStores.Create(options.Store, options.StoreContainer);
         builder.UseOrleans(silo =>
         {
@@ -161,6 +166,11 @@ public static class SiloHost
         if (string.IsNullOrWhiteSpace(options.Token))
         {
             throw new SpecException("OrleansFlow:Token", "must be set: every /v1 call needs this bearer token");
+        }
+
+        if (options.MaxConcurrentGenerates < 1 || options.GenerateThreads < 1 || options.GenerateMaxBatchSamples < 1 || options.GenerateBatchWaitMilliseconds is < 0 or > 1000)
+        {
+            throw new SpecException("OrleansFlow", "MaxConcurrentGenerates, GenerateThreads and GenerateMaxBatchSamples must be >= 1, GenerateBatchWaitMilliseconds 0..1000");
         }
 
         if (options.Workers < 1 || options.MaxAttempts < 1)

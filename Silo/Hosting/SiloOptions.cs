@@ -83,6 +83,21 @@ public sealed class SiloOptions
     /// </summary>
     public JobLimits Limits { get; set; } = new();
 
+    /// <summary>
+    /// <c>/v1/generate</c> requests a silo admits at once (waiting for a batch or running); more get 429
+    /// with <c>Retry-After</c>.
+    /// </summary>
+    public int MaxConcurrentGenerates { get; set; } = 16;
+
+    /// <summary>Dedicated threads that run <c>/v1/generate</c> sampling (never the thread pool Orleans and the HTTP server use).</summary>
+    public int GenerateThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>How long a generate request waits at most for concurrent ones to share its model calls.</summary>
+    public double GenerateBatchWaitMilliseconds { get; set; } = 2;
+
+    /// <summary>Samples one shared generate run takes at most (1: requests never share).</summary>
+    public int GenerateMaxBatchSamples { get; set; } = 256;
+
     public double SamplerIdleMinutes { get; set; } = 10;
 
     public long SamplerMemoryBudgetBytes { get; set; } = 8L << 30;

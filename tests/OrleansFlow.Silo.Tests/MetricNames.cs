@@ -26,6 +26,10 @@ internal static class MetricNames
         ["orleansflow_model_load_duration_seconds"] = "histogram",
         ["orleansflow_model_warmup_duration_seconds"] = "histogram",
         ["orleansflow_generate_duration_seconds"] = "histogram",
+        ["orleansflow_generate_batch_samples"] = "histogram",
+        ["orleansflow_generate_batch_requests"] = "histogram",
+        ["orleansflow_generate_batch_wait_seconds"] = "histogram",
+        ["orleansflow_generate_rejected_total"] = "counter",
     };
 
     /// <summary>How many instruments <see cref="OrleansFlowMetrics"/> declares (each must have a family above).</summary>

@@ -37,6 +37,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public static SiloProcess Start(string nodeId, int port, int siloPort, IReadOnlyDictionary<string, string> settings, string logDirectory)

@@ -279,6 +279,6 @@ public sealed record ClusterSettings
     /// <summary>"SEED/INDEX": that shard of every job with that seed always throws.</summary>
     public string? PoisonShard { get; init; }
 
-    /// <summary>Further silo settings as environment variables (<c>OrleansFlow__Limits__MaxSamples</c>, …).</summary>
+    /// <summary>More environment variables for every silo (settings such as <c>OrleansFlow__Limits__MaxSamples</c>, LD_PRELOAD).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
