@@ -10,6 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 store="${1:-${OrleansFlow__Models:-${OrleansFlow__Store:-store}}}"
 cli=("$root/orleansflow" models --store "$store")
+"$root/orleansflow" --help >/dev/null   # builds the CLI if needed, saying so (the checks below are silent)
 
 push() { # KIND NAME PATH
   if "${cli[@]}" show --kind "$1" "$2" >/dev/null 2>&1; then
