@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libtorch shim into native/build/liborleansflow_torch.so when it is missing or older than
 # its sources. With --install, first installs what the build needs with apt (libtorch-dev, cmake, g++;
-# as root or through sudo). Quiet unless something fails. Used by ./run-tests and ./orleansflow.
+# as root or through sudo). Says when it installs or builds; otherwise quiet unless something fails. Used by ./run-tests and ./orleansflow.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 lib="$here/build/liborleansflow_torch.so"
@@ -15,6 +15,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "native/build.sh: missing ${missing[*]}: run native/build.sh --install (apt-get install ${missing[*]})" >&2
     exit 1
   fi
+  echo "native/build.sh: installing ${missing[*]} with apt-get (once; libtorch-dev is large)..." >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -24,6 +25,7 @@ if [ -f "$lib" ] && [ -z "$(find "$here/src" "$here/include" "$here/CMakeLists.t
   exit 0
 fi
 
+echo "native/build.sh: building the libtorch shim (once; about 35 s on 2 idle cores)..." >&2
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 if ! { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$here/build" -j "$(nproc)"; } >"$log" 2>&1; then

@@ -4,13 +4,13 @@
 #   the evaluation suite's network and reference batch (fid-table): features and reference digits-eval
 #   tools/push_digits_models.sh [STORE]   (default: $OrleansFlow__Models, else $OrleansFlow__Store, else ./store)
 # Entries are create-only, so names already in the registry are skipped. A registry package holds all
-# its files: the packages' "../digits-fid/features.pt" is copied in (as features.pt) on the way.
+# its files: `models push` copies the packages' "../digits-fid/features.pt" in (as features.pt).
 # Nothing is retrained; the bytes pushed are the committed ones.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 store="${1:-${OrleansFlow__Models:-${OrleansFlow__Store:-store}}}"
 cli=("$root/orleansflow" models --store "$store")
-stage="$(mktemp -d)"; trap 'rm -rf "$stage"' EXIT
+"$root/orleansflow" --help >/dev/null   # builds the CLI if needed, saying so (the checks below are silent)
 
 push() { # KIND NAME PATH
   if "${cli[@]}" show --kind "$1" "$2" >/dev/null 2>&1; then
@@ -21,21 +21,8 @@ push() { # KIND NAME PATH
 }
 
 for model in digits-rf digits-2rf digits-onestep; do
-  mkdir -p "$stage/$model"
-  cp "$root/models/$model/"* "$stage/$model/"
-  # Make the package self-contained: pull in the features file its model.json points at, if outside.
-  /usr/bin/python3 - "$stage/$model" "$root/models/$model" <<'PY'
-import json, os, shutil, sys
-stage, source = sys.argv[1], sys.argv[2]
-path = os.path.join(stage, "model.json")
-manifest = json.load(open(path))
-for key, name in list(manifest.get("files", {}).items()):
-    if name and os.path.dirname(os.path.normpath(name)).startswith(".."):
-        shutil.copy(os.path.join(source, name), os.path.join(stage, os.path.basename(name)))
-        manifest["files"][key] = os.path.basename(name)
-json.dump(manifest, open(path, "w"), indent=2)
-PY
-  push model "$model" "$stage/$model"
+  # The package's model.json names ../digits-fid/features.pt: push copies it in (as features.pt).
+  push model "$model" "$root/models/$model"
 done
 push features digits-fid "$root/models/digits-fid/features.pt"
 push reference digits-fid "$root/models/digits-fid/reference.npz"

@@ -20,7 +20,14 @@ internal static class JobCommands
         {
             Description = $"Metrics, comma-separated from {EvaluationMetrics.Allowed}; default: every one the features and the reference allow",
         };
-        var images = new Option<ImageOutput>("--images") { Description = "Also keep images: none, png (one per sample) or npz (ADM arr_0)", DefaultValueFactory = _ => ImageOutput.None };
+        // A string, parsed here: the enum's own parser and help would show its .NET type and capitalised names.
+        var images = new Option<string>("--images")
+        {
+            Description = "Also keep images: none, png (one per sample) or npz (ADM arr_0)",
+            HelpName = "none|png|npz",
+            DefaultValueFactory = _ => "none",
+            CustomParser = ParseImages,
+        };
         var features = new Option<string?>("--features") { Description = "TorchScript Inception v3 (.pt) for FID features; default: the model package's, else the samples themselves" };
         var command = new Command("fid", "Generate samples and report FID against reference statistics");
         options.AddTo(command);
@@ -31,7 +38,7 @@ internal static class JobCommands
         command.SetAction((result, ct) => RunAsync(
             result,
             options,
-            spec => spec with { Reference = result.GetValue(reference), Images = result.GetValue(images), Features = result.GetValue(features), Metrics = result.GetValue(metrics) },
+            spec => spec with { Reference = result.GetValue(reference), Images = Enum.Parse<ImageOutput>(result.GetValue(images)!, ignoreCase: true), Features = result.GetValue(features), Metrics = result.GetValue(metrics) },
             output,
             error,
             ct));
@@ -88,12 +95,12 @@ internal static class JobCommands
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"orleansflow: interrupted; finished shards are kept in {outDirectory}: run the same command with --resume to finish");
+            await error.WriteLineAsync($"orleansflow: interrupted; finished shards are kept in {outDirectory}: {ResumeHint(result, options)} to finish");
             return ExitCodes.Interrupted;
         }
         catch (Exception e) when (e is JobFailedException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"orleansflow: failed: {Cli.OneLine(e.Message)} (finished shards in {outDirectory} are kept: fix the cause and run with --resume)");
+            await error.WriteLineAsync($"orleansflow: failed: {Cli.OneLine(e.Message)} (finished shards in {outDirectory} are kept: fix the cause and {ResumeHint(result, options)})");
             return ExitCodes.Failure;
         }
     }
@@ -135,6 +142,23 @@ internal static class JobCommands
         {
             return ExitCodes.Interrupted;
         }
+    }
+
+    /// <summary>How to continue a run: --resume and --force refuse each other, so a --force run is resumed without it.</summary>
+    private static string ResumeHint(ParseResult result, JobOptions options) =>
+        result.GetValue(options.Force) ? "run the same command with --resume in place of --force" : "run the same command with --resume";
+
+    /// <summary>One of the values as the docs write them (any case), else one error line naming --images.</summary>
+    private static string ParseImages(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        if (Enum.GetValues<ImageOutput>().Any(value => string.Equals(text, value.ToString(), StringComparison.OrdinalIgnoreCase)))
+        {
+            return text.ToLowerInvariant();
+        }
+
+        result.AddError($"--images: '{text}' is not allowed: use none, png or npz");
+        return "none";
     }
 
     private static int Positive(string field, int value) =>

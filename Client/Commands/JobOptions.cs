@@ -18,7 +18,12 @@ internal sealed class JobOptions
         Out = new("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", kind.ToString().ToLowerInvariant()) };
     }
 
-    public Option<string> Model { get; } = new("--model") { Description = $"Model: {ModelCatalog.Allowed}", DefaultValueFactory = _ => GmmDemo.Name };
+    public Option<string> Model { get; } = new("--model")
+    {
+        Description = $"Model: {ModelCatalog.Allowed}, or a name in the model registry (--registry): e.g. digits-rf, digits-rf@2; " +
+            "'orleansflow models list' shows the names ('./orleansflow models list' first pushes the shipped digits models into ./store)",
+        DefaultValueFactory = _ => GmmDemo.Name,
+    };
 
     public Option<string> Sampler { get; } = new("--sampler") { Description = $"Sampler: {SamplerSpec.Allowed}", DefaultValueFactory = _ => "heun:steps=8" };
 

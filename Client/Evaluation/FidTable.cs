@@ -134,13 +134,16 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
         w.WriteLine();
         var heun8 = report.Rows.FirstOrDefault(r => r.Row.Sampler == FidTableRow.Baseline);
         var suite = SuiteColumns.Where(c => report.Rows.Any(r => c.Of(r.Suite) is not null)).ToList();
-        var table = new TextTable(["row", "model", "sampler", $"{report.FidLabel} ± sd", .. suite.Select(c => c.Header), "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample"]);
+        // One seed has no seed-to-seed spread: leave it out rather than print "± 0.000" everywhere.
+        var spread = report.Seeds.Count > 1;
+        var sd = spread ? " ± sd" : string.Empty;
+        var table = new TextTable(["row", "model", "sampler", $"{report.FidLabel}" + sd, .. suite.Select(c => c.Header + sd), "traj RMS", "÷ Heun 8", "NFE pred", "NFE ref", "ms/sample"]);
         foreach (var r in report.Rows)
         {
             table.Add(
             [
-                r.Row.Name, r.Row.Package, r.Row.Sampler, Format($"{r.Fid.Mean:F3} ± {r.Fid.Spread:F3}"),
-                .. suite.Select(c => c.Of(r.Suite) is { } e ? Format($"{e.Mean * c.Scale:F3} ± {e.Spread * c.Scale:F3}") : "-"),
+                r.Row.Name, r.Row.Package, r.Row.Sampler, Estimate(r.Fid.Mean, r.Fid.Spread, spread),
+                .. suite.Select(c => c.Of(r.Suite) is { } e ? Estimate(e.Mean * c.Scale, e.Spread * c.Scale, spread) : "-"),
                 Format($"{r.TrajectoryRms:F4}"),
                 heun8 is null ? "-" : Format($"{r.TrajectoryRms / heun8.TrajectoryRms:F2}"),
                 Format($"{r.PredictorNfe}"), Format($"{r.RefinerNfe}"), Format($"{r.MsPerSample:F3}"),
@@ -149,10 +152,12 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
 
         table.WriteTo(w);
         w.WriteLine();
-        w.WriteLine(Format($"{report.FidLabel}: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of {report.TrajectoryPackage}."));
+        w.WriteLine(spread
+            ? Format($"{report.FidLabel}: mean ± sample sd over seeds {string.Join(", ", report.Seeds)}. traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of {report.TrajectoryPackage}.")
+            : Format($"{report.FidLabel}: seed {report.Seeds[0]} (one run: --repeats 2 or more adds the seed-to-seed sd). traj RMS: per pixel, {report.TrajectorySamples:N0} samples against {TrajectoryError.Converged} of {report.TrajectoryPackage}."));
         if (suite.Count > 0)
         {
-            w.WriteLine(Format($"{string.Join(", ", suite.Select(c => c.Header.Replace(" ± sd", string.Empty, StringComparison.Ordinal)))}: the same, against the reference batch's {report.ReferenceImages:N0} images (docs/evaluation.md); KID ×10³."));
+            w.WriteLine(Format($"{string.Join(", ", suite.Select(c => c.Header))}: the same, against the reference batch's {report.ReferenceImages:N0} images (docs/evaluation.md); KID ×10³."));
         }
 
         var finaliser = report.Rows.Average(r => r.Suite.FinaliserSeconds);
@@ -247,9 +252,12 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     /// <summary>The suite's columns, in the evaluator's order; KID is shown ×10³ (values of a few 10⁻³).</summary>
     private static readonly (string Header, double Scale, Func<SuiteEstimates, SeedEstimate?> Of)[] SuiteColumns =
     [
-        ("sFID ± sd", 1, s => s.Sfid), ("IS ± sd", 1, s => s.InceptionScore), ("precision ± sd", 1, s => s.Precision),
-        ("recall ± sd", 1, s => s.Recall), ("KID×10³ ± sd", 1000, s => s.Kid),
+        ("sFID", 1, s => s.Sfid), ("IS", 1, s => s.InceptionScore), ("precision", 1, s => s.Precision),
+        ("recall", 1, s => s.Recall), ("KID×10³", 1000, s => s.Kid),
     ];
 
     private static string Format(FormattableString text) => text.ToString(Invariant);
+
+    private static string Estimate(double mean, double spread, bool withSpread) =>
+        withSpread ? Format($"{mean:F3} ± {spread:F3}") : Format($"{mean:F3}");
 }

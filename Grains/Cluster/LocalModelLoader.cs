@@ -14,6 +14,11 @@ namespace OrleansFlow.Cluster;
 /// </summary>
 public sealed class LocalModelLoader : IModelLoader, IDisposable
 {
+    /// <summary>What to do when a name has no registry to resolve in (one line, for errors).</summary>
+    public const string NoRegistryHint =
+        "there is no registry here: './orleansflow models list' pushes the shipped digits models into ./store and lists their names; " +
+        "'orleansflow models push DIR' adds a package; --registry STORE uses another registry; docs/models.md";
+
     private readonly Lazy<RegistryResolver>? _registry;
     private readonly string _cacheRoot = Path.Combine(Path.GetTempPath(), $"orleansflow-registry-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
@@ -38,8 +43,21 @@ public sealed class LocalModelLoader : IModelLoader, IDisposable
     public static string? RegistryFromEnvironment() =>
         RegistrySettings.Store ?? (Directory.Exists(RegistrySettings.DefaultDirectory) ? RegistrySettings.DefaultDirectory : null);
 
-    public IFlowModel Load(string model) =>
-        IsBuiltIn(model) || ExistsLocally(model) || _registry is null ? ModelCatalog.Load(model) : _registry.Value.LoadModel(model);
+    public IFlowModel Load(string model)
+    {
+        if (IsBuiltIn(model) || ExistsLocally(model))
+        {
+            return ModelCatalog.Load(model);
+        }
+
+        if (_registry is null)
+        {
+            // A name, but no registry to look it up in: say where names come from rather than only what paths are.
+            throw new SpecException("model", $"unknown model '{model}': use {ModelCatalog.Allowed}, or a registry name ({NoRegistryHint})");
+        }
+
+        return _registry.Value.LoadModel(model);
+    }
 
     public JobSpec Localize(JobSpec spec) => spec with
     {

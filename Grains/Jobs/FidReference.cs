@@ -67,7 +67,8 @@ public sealed record FidReference(GaussianStatistics Statistics, string Descript
         var pool = batch.Pool ?? Moments(features!.Pool).ToGaussian();
         if (pool.Dimension != layout.Pool)
         {
-            throw new SpecException("reference", $"'{path}' has {pool.Dimension}-dimensional statistics but the features have {layout.Pool}");
+            // No path: on a silo this file is the registry cache's copy, which a client must not see.
+            throw new SpecException("reference", $"the reference has {pool.Dimension}-dimensional statistics but the features are {layout.Pool}-dimensional: use a reference made with the same features (--features)");
         }
 
         GaussianStatistics? spatial = null;
@@ -78,7 +79,7 @@ public sealed record FidReference(GaussianStatistics Statistics, string Descript
             spatialDescription = batch.Spatial is not null ? $"{full} (mu_s, sigma_s)" : $"{full} (spatial features of its {batch.Count} images)";
             if (spatial.Dimension != layout.Spatial)
             {
-                throw new SpecException("reference", $"'{path}' has {spatial.Dimension}-dimensional mu_s/sigma_s but the spatial features have {layout.Spatial}");
+                throw new SpecException("reference", $"the reference has {spatial.Dimension}-dimensional mu_s/sigma_s but the spatial features are {layout.Spatial}-dimensional: use a reference made with the same features (--features)");
             }
         }
 

@@ -101,6 +101,7 @@ public static class SiloHost
         app.MapGet("/readyz", ReadyAsync);
         app.MapMetrics();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        DashboardLogin.Map(app);
         JobsApi.Map(app);
         GenerateApi.Map(app);
         return app;

@@ -79,10 +79,13 @@ public class DigitsTests
 
             Assert.True(code == ExitCodes.Success, error.ToString());
             var text = output.ToString();
-            foreach (var row in new[] { "Euler 8", "Heun 8", "H1P4R4", "1-rectified one-step", "2-rectified one-step", "distilled one-step", "traj RMS", "sFID ± sd", "IS ± sd", "precision ± sd", "recall ± sd", "KID×10³ ± sd" })
+            foreach (var row in new[] { "Euler 8", "Heun 8", "H1P4R4", "1-rectified one-step", "2-rectified one-step", "distilled one-step", "traj RMS", "FID-digits ", "sFID ", "IS ", "precision ", "recall ", "KID×10³ " })
             {
                 Assert.Contains(row, text, StringComparison.Ordinal);
             }
+
+            // One seed: no seed-to-seed spread to print.
+            Assert.DoesNotContain("±", text, StringComparison.Ordinal);
 
             using var table = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(outDirectory, "table.json")));
             var rows = table.RootElement.GetProperty("rows").EnumerateArray().ToList();

@@ -33,17 +33,44 @@ public sealed class RegistryTorchTests : IDisposable
     }
 
     [Fact]
-    public async Task Push_PackageNamingAFileOutsideItself_RefusedNamingTheKey()
+    public async Task Push_PackageNamingAFileOutsideItself_CopiesItInAndLoadsByName()
     {
         var package = TinyModel.CopyPackage(json => json.Replace("\"decoder.pt\"", "\"../decoder.pt\"", StringComparison.Ordinal));
         var outside = Path.Combine(Path.GetDirectoryName(package)!, "decoder.pt");
-        File.Copy(Path.Combine(TinyModel.PackageDirectory, "decoder.pt"), outside, overwrite: true);
+        File.Move(Path.Combine(package, "decoder.pt"), outside, overwrite: true);
         var registry = new ModelRegistry(new LocalDirectoryBlobStore(Path.Combine(_root, "store")));
         try
         {
-            var error = await Assert.ThrowsAsync<SpecException>(() => registry.PushAsync(RegistryKind.Model, package, RegistryName.Parse("escape", "name"), default));
+            var manifest = await registry.PushAsync(RegistryKind.Model, package, RegistryName.Parse("gathered", "name"), default);
+            var resolver = new RegistryResolver(new ModelCache(registry, new ModelCacheOptions { Root = Path.Combine(_root, "cache") }));
+            var model = resolver.LoadModel("gathered");
 
-            Assert.Contains("files.decoder is outside the package", error.Message, StringComparison.Ordinal);
+            Assert.Contains(manifest.Files, f => f.Path == "decoder.pt" && f.Size == new FileInfo(outside).Length);
+            Assert.NotNull(model.Decoder);
+            (model as IDisposable)?.Dispose();
+            Assert.False(File.Exists(Path.Combine(package, "decoder.pt")), "the source package is left as it was");
+            Assert.Contains("\"../decoder.pt\"", File.ReadAllText(Path.Combine(package, "model.json")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(package, recursive: true);
+            File.Delete(outside);
+        }
+    }
+
+    [Fact]
+    public async Task Push_OutsideFileWhoseNameThePackageUsesForOtherBytes_RefusedNamingTheKey()
+    {
+        var package = TinyModel.CopyPackage(json => json.Replace("\"decoder.pt\"", "\"../decoder.pt\"", StringComparison.Ordinal));
+        var outside = Path.Combine(Path.GetDirectoryName(package)!, "decoder.pt");
+        File.Copy(Path.Combine(TinyModel.PackageDirectory, "refiner.pt"), outside, overwrite: true);
+        var registry = new ModelRegistry(new LocalDirectoryBlobStore(Path.Combine(_root, "store")));
+        try
+        {
+            var error = await Assert.ThrowsAsync<SpecException>(() => registry.PushAsync(RegistryKind.Model, package, RegistryName.Parse("clash", "name"), default));
+
+            Assert.Contains("files.decoder is outside the package, and the package already has another 'decoder.pt'", error.Message, StringComparison.Ordinal);
+            Assert.Empty(await registry.ListAsync(null, default).ToListAsync());
         }
         finally
         {

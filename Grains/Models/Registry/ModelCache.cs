@@ -94,7 +94,7 @@ public sealed class ModelCache
         try
         {
             var manifest = await _registry.FindAsync(kind, name, cancellationToken)
-                ?? throw new SpecException(kind.Field(), $"no {kind.Field()} named '{name}' in the registry (orleansflow models list shows what there is)");
+                ?? throw new SpecException(kind.Field(), $"no {kind.Field()} named '{name}' in the registry (orleansflow models list shows what there is; orleansflow models push adds one)");
             var final = EntryDirectory(kind, name);
             var partial = Path.Combine(_options.Root, PartialFolder, Guid.NewGuid().ToString("N"));
             try

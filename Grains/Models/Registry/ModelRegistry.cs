@@ -26,7 +26,8 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
 
     /// <summary>
     /// Uploads <paramref name="source"/> (a package directory, or one file) as <paramref name="name"/>: files
-    /// first, the manifest last and create-only. Throws <see cref="SpecException"/> when the name is taken
+    /// first, the manifest last and create-only. A package's files outside its directory are copied in
+    /// (<see cref="SelfContainedPackage.Gather"/>). Throws <see cref="SpecException"/> when the name is taken
     /// or the source does not fit the kind.
     /// </summary>
     public async Task<RegistryManifest> PushAsync(RegistryKind kind, string source, RegistryName name, CancellationToken cancellationToken)
@@ -37,6 +38,24 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
             throw Taken(kind, name);
         }
 
+        // A package naming files outside itself (the shipped digits packages) is pushed as a copy that holds them.
+        var staging = Path.Combine(Path.GetTempPath(), $"orleansflow-push-{Guid.NewGuid():N}");
+        try
+        {
+            var gathered = kind == RegistryKind.Model && Torch.ModelPackage.IsPackage(source) ? SelfContainedPackage.Gather(source, staging) : source;
+            return await PushFilesAsync(kind, gathered, name, manifestName, cancellationToken);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private async Task<RegistryManifest> PushFilesAsync(RegistryKind kind, string source, RegistryName name, string manifestName, CancellationToken cancellationToken)
+    {
         var sources = SourceFiles(kind, source);
         var files = new List<RegistryFile>();
         foreach (var (path, local) in sources)
