@@ -15,6 +15,13 @@ public sealed record OrleansFlowOptions
     /// </summary>
     public int QueuedShards { get; init; } = 1;
 
+    /// <summary>
+    /// The longest a dispatched shard waits for one of its silo's <see cref="ShardSlots"/> before it is handed
+    /// back unstarted (<see cref="ShardOutcome.Busy"/>, not an attempt). Far below the call timeout
+    /// (<see cref="LongCall.Timeout"/>), so no call times out in a queue.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Dispatches of one shard before its job fails (a poison shard).</summary>
     public int MaxAttempts { get; init; } = JobSubmission.DefaultMaxAttempts;
 
