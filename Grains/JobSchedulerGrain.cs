@@ -19,10 +19,22 @@ namespace OrleansFlow.Cluster;
 /// silo held (Orleans fails calls pending on a silo once it is declared dead), fails the job when a
 /// shard used up its attempts, then has its silo's sampler merge the results and write the files.
 /// <para>
-/// Every transition is written to the ledger (grain storage, PostgreSQL in a cluster) before it takes
-/// effect, so an activation on another silo carries on where this one stopped: silos poke every
-/// unfinished job when a member dies (<see cref="JobResumer"/>), and a reminder does it at the latest
-/// a minute later. A stale twin activation cannot count anything: its next write fails on the ETag.
+/// Every transition is written to the ledger before it takes effect, so an activation on another silo
+/// carries on where this one stopped: silos poke every unfinished job when a member dies
+/// (<see cref="JobResumer"/>), and a reminder does it at the latest a minute later. The ledger has two
+/// halves: the shards' rows (<see cref="IShardLedger"/>, only the rows that changed are written, so a shard
+/// event costs the same in a job of 100 shards as in one of 10,000) and the job-level state (<see cref="JobLedger"/>,
+/// grain storage, written at start, finalisation and end). A stale twin activation cannot count anything:
+/// its row writes fail on the epoch the newer activation claimed, its state writes on the ETag.
+/// </para>
+/// <para>
+/// Lifetime: the loop belongs to the activation — it stops when the activation deactivates (its token is
+/// cancelled in <see cref="OnDeactivateAsync"/>), is fenced, or the job ends. Shard calls do not: a job
+/// that fails or is cancelled cancels them (the samplers stop within one model call), while a scheduler
+/// that merely moves leaves them running, and its next activation adopts every shard still running on a
+/// live silo (<see cref="ISamplerGrain.AdoptShardAsync"/>) instead of dispatching it again and charging an attempt.
+/// Shards a silo hands back unstarted (its slots stayed taken by other jobs: <see cref="ShardOutcome.Busy"/>)
+/// or stopped by a cancellation are not attempts either; that silo gets a tick's rest.
 /// </para>
 /// <para>
 /// Random placement: Orleans' default may put every scheduler on the silo that received the
@@ -32,6 +44,7 @@ namespace OrleansFlow.Cluster;
 [RandomPlacement]
 public sealed partial class JobSchedulerGrain(
     [PersistentState("ledger", OrleansFlowOptions.StorageName)] IPersistentState<JobLedger> ledger,
+    IShardLedger shardLedger,
     IJobCatalog catalog,
     IClusterMembershipService membership,
     ILocalSiloDetails localSilo,
@@ -47,15 +60,31 @@ public sealed partial class JobSchedulerGrain(
     private const string ResumeReminder = "resume-job";
     private readonly Channel<DispatchResult> _results = Channel.CreateUnbounded<DispatchResult>();
     private readonly Dictionary<string, bool> _warm = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
+    // The loop's lifetime: cancelled when the activation deactivates, is fenced or the job ends.
+    private readonly CancellationTokenSource _lifetime = new();
+    // The shard calls' lifetime: cancelled only when the job fails or is cancelled. A deactivating or
+    // dying scheduler leaves its shards running, for the next activation to adopt.
+    private readonly CancellationTokenSource _shardCalls = new();
+    private readonly Dictionary<string, DateTimeOffset> _busyUntil = new(StringComparer.Ordinal);
+    private readonly List<(int Index, long Token, string Silo)> _adopt = [];
+    private Task? _loop;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ObserverManager<IJobObserver> _observers = new(SubscriptionLifetime, logger);
     private readonly List<(int Index, long Token)> _unsent = [];
     private readonly HashSet<string> _stopping = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _changed = [];
+    private readonly SortedSet<int> _pending = [];
+    private readonly HashSet<int> _dispatched = [];
     private (int Outstanding, bool Finished)? _reported;
     private CatalogEntry? _entry;
     private IReadOnlyList<ShardRange> _plan = [];
+    private ShardEntry[] _shards = [];
+    private int _done;
+    private long _samplesDone;
+    private long _epoch;
+    private long _tokens;
     private bool _fenced;
+    private string? _failure;
 
     private JobId Id => JobId.Parse(this.GetPrimaryKeyString());
 
@@ -70,23 +99,88 @@ public sealed partial class JobSchedulerGrain(
         }
 
         _plan = ShardRange.Plan(_entry.Spec);
-        if (!Ledger.IsStarted)
+        _shards = [.. _plan.Select(_ => new ShardEntry())];
+        var layout1 = Ledger.Shards.Count == _plan.Count;
+        if (layout1)
         {
-            Ledger.Shards = [.. _plan.Select(_ => new ShardEntry())];
-            Ledger.StartedAt = DateTimeOffset.UtcNow;
+            _shards = [.. Ledger.Shards];
+        }
+        else
+        {
+            foreach (var row in await shardLedger.ReadAsync(Id, cancellationToken))
+            {
+                _shards[row.Index] = ShardEntry.Of(row);
+            }
         }
 
-        foreach (var shard in Ledger.Shards.Where(s => s.Status == ShardStatus.Dispatched))
+        for (var index = 0; index < _shards.Length; index++)
         {
-            // Dispatched by an earlier activation, whose silo died or whose reports can no longer reach
-            // anyone: dispatch again (the attempt was counted; the result blob is create-only).
-            shard.Status = ShardStatus.Pending;
+            Count(index, _shards[index].Status, +1);
         }
 
-        if (!Ledger.IsFinished)
+        if (Ledger.IsFinished)
         {
-            LogResumed(Id.Value, Ledger.Shards.Count(s => s.Status == ShardStatus.Done), Ledger.Shards.Count);
-            _ = RunAsync();
+            if (Ledger.State is JobState.Failed or JobState.Cancelled && _dispatched.Count > 0)
+            {
+                // Its end was written but the activation that wrote it may have died before stopping them.
+                CancelRunningShards();
+            }
+
+            return;
+        }
+
+        _epoch = await shardLedger.ClaimAsync(Id, cancellationToken);
+        var active = ActiveSilos.Of(membership).ToHashSet(StringComparer.Ordinal);
+        foreach (var index in _dispatched.ToList())
+        {
+            var entry = _shards[index];
+            if (active.Contains(entry.Silo!))
+            {
+                // Dispatched by an earlier activation to a silo still up: its run outlived that activation's
+                // call, so follow it to its end (adopt) rather than run it again beside itself.
+                _adopt.Add((index, entry.Token, entry.Silo!));
+            }
+            else
+            {
+                // Its silo died: dispatch again (the attempt was counted; the result blob is create-only).
+                SetStatus(index, ShardStatus.Pending);
+            }
+        }
+
+        if (layout1)
+        {
+            // A ledger of layout 1 (every entry in the grain state): its rows go to the shard ledger before
+            // the grain state forgets them, so a failure between the two writes loses nothing.
+            await shardLedger.WriteAsync(Id, _epoch, [.. _shards.Select((s, i) => s.ToRow(i)).Where((_, i) => !_shards[i].IsInitial)], cancellationToken);
+            Ledger.Shards = [];
+            _changed.Clear();
+        }
+
+        if (!Ledger.IsStarted || layout1)
+        {
+            Ledger.StartedAt = Ledger.IsStarted ? Ledger.StartedAt : DateTimeOffset.UtcNow;
+            Ledger.Version = JobLedger.CurrentVersion;
+            await ledger.WriteStateAsync(cancellationToken);
+        }
+
+        LogResumed(Id.Value, _done, _shards.Length, _adopt.Count);
+        _loop = RunAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The loop ends with the activation; shard calls go on, for the next activation to adopt.
+        await _lifetime.CancelAsync();
+        if (_loop is { } loop)
+        {
+            try
+            {
+                await loop.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Deactivation's own deadline: the loop stops at its next await anyway.
+            }
         }
     }
 
@@ -125,7 +219,6 @@ public sealed partial class JobSchedulerGrain(
             return false;
         }
 
-        await _stop.CancelAsync();
         await EndAsync(JobState.Cancelled, error: null);
         return true;
     }
@@ -141,8 +234,14 @@ public sealed partial class JobSchedulerGrain(
 
     private async Task RunAsync()
     {
+        foreach (var (index, token, silo) in _adopt)
+        {
+            _ = FollowAsync(index, token, silo, Sampler(silo).AdoptShardAsync(Id.Value, index, token, _shardCalls.Token));
+        }
+
+        _adopt.Clear();
         var reminderRegistered = false;
-        while (!Ledger.IsFinished && !_fenced)
+        while (!Ledger.IsFinished && !_fenced && !_lifetime.IsCancellationRequested)
         {
             try
             {
@@ -150,17 +249,30 @@ public sealed partial class JobSchedulerGrain(
 
                 // One ledger write records both the reports that came back and what follows from them: the
                 // dispatches that replace them (sent once it is written), or the start of finalisation.
-                var changed = ApplyResults();
-                if (!Ledger.IsFinished && Ledger.Shards.All(s => s.Status == ShardStatus.Done))
+                ApplyResults();
+                if (_failure is { } failure)
                 {
+                    await SaveShardsAsync();
+                    await EndAsync(JobState.Failed, failure);
+                    continue;
+                }
+
+                if (!Ledger.IsFinished && _done == _shards.Length)
+                {
+                    await SaveShardsAsync();
                     await FinalizeAsync();
                     continue;
                 }
 
-                changed |= await PlanDispatchesAsync();
-                if (changed || _unsent.Count > 0)
+                await PlanDispatchesAsync();
+                if (Ledger.IsFinished)
                 {
-                    await SaveAsync();
+                    continue;
+                }
+
+                if (_changed.Count > 0 || _unsent.Count > 0)
+                {
+                    await SaveShardsAsync();
                 }
 
                 SendWritten();
@@ -177,18 +289,29 @@ public sealed partial class JobSchedulerGrain(
                     await WaitForResultAsync();
                 }
             }
-            catch (InconsistentStateException e)
+            catch (Exception e) when (e is InconsistentStateException or ShardLedgerFencedException)
             {
-                // A twin activation wrote the ledger since this one read it: it owns the job now.
+                // A twin activation claimed or wrote the ledger since this one read it: it owns the job now.
                 _fenced = true;
                 LogFenced(e, Id.Value);
+                await _lifetime.CancelAsync();
                 DeactivateOnIdle();
+            }
+            catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+            {
+                // Deactivating: the next activation carries on from the ledger.
             }
             catch (Exception e)
             {
                 // Storage unreachable (PostgreSQL restarting): the unsaved transitions are retried with the next write.
                 LogLoopFailed(e, Id.Value);
-                await Task.Delay(options.SchedulerTick);
+                try
+                {
+                    await Task.Delay(options.SchedulerTick, _lifetime.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
         }
     }
@@ -214,32 +337,38 @@ public sealed partial class JobSchedulerGrain(
     /// <summary>
     /// Hands pending shards to silos with room (<see cref="OrleansFlowOptions.Workers"/> running plus
     /// <see cref="OrleansFlowOptions.QueuedShards"/> waiting each) and marks them dispatched in the ledger;
-    /// they are sent by <see cref="SendWritten"/> once a write has recorded them. Returns whether it dispatched any.
+    /// they are sent by <see cref="SendWritten"/> once a write has recorded them.
     /// </summary>
-    private async Task<bool> PlanDispatchesAsync()
+    private async Task PlanDispatchesAsync()
     {
-        var silos = ActiveSilos.Of(membership).Where(s => !_stopping.Contains(s)).ToList();
-        if (Ledger.IsFinished || silos.Count == 0)
+        var now = DateTimeOffset.UtcNow;
+        var silos = ActiveSilos.Of(membership)
+            .Where(s => !_stopping.Contains(s) && !(_busyUntil.TryGetValue(s, out var until) && until > now))
+            .ToList();
+        if (Ledger.IsFinished || silos.Count == 0 || _pending.Count == 0)
         {
-            return false;
+            return;
         }
 
         await LearnWarmthAsync(silos);
-        var inFlight = silos.ToDictionary(s => s, s => Ledger.Shards.Count(e => e.Status == ShardStatus.Dispatched && e.Silo == s), StringComparer.Ordinal);
-        var perSilo = options.Workers + options.QueuedShards;
-        var planned = false;
-        for (var index = 0; index < Ledger.Shards.Count; index++)
+        var inFlight = silos.ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
+        foreach (var index in _dispatched)
         {
-            var entry = Ledger.Shards[index];
-            if (entry.Status != ShardStatus.Pending)
+            if (inFlight.ContainsKey(_shards[index].Silo!))
             {
-                continue;
+                inFlight[_shards[index].Silo!]++;
             }
+        }
 
+        var perSilo = options.Workers + options.QueuedShards;
+        foreach (var index in _pending.ToList())
+        {
+            var entry = _shards[index];
             if (entry.Attempts >= _entry!.MaxAttempts)
             {
+                await SaveShardsAsync();
                 await EndAsync(JobState.Failed, $"shard {index} failed {entry.Attempts} time(s): {entry.Error}");
-                return false;
+                return;
             }
 
             var silo = inFlight.Where(s => s.Value < perSilo)
@@ -253,15 +382,47 @@ public sealed partial class JobSchedulerGrain(
             }
 
             inFlight[silo]++;
-            entry.Status = ShardStatus.Dispatched;
+            SetStatus(index, ShardStatus.Dispatched);
             entry.Attempts++;
-            entry.Token = ++Ledger.LastToken;
+            entry.Token = NextToken();
             entry.Silo = silo;
             _unsent.Add((index, entry.Token));
-            planned = true;
         }
+    }
 
-        return planned;
+    /// <summary>Tokens are unique across activations: the epoch this activation claimed, then a counter.</summary>
+    private long NextToken() => (_epoch << 32) | ++_tokens;
+
+    /// <summary>Moves a shard to <paramref name="status"/>, keeping the counts and sets the loop reads, and marks its row changed.</summary>
+    private void SetStatus(int index, ShardStatus status)
+    {
+        Count(index, _shards[index].Status, -1);
+        _shards[index].Status = status;
+        Count(index, status, +1);
+        _changed.Add(index);
+    }
+
+    private void Count(int index, ShardStatus status, int sign)
+    {
+        switch (status)
+        {
+            case ShardStatus.Done:
+                _done += sign;
+                _samplesDone += sign * _plan[index].Count;
+                break;
+            case ShardStatus.Dispatched when sign > 0:
+                _dispatched.Add(index);
+                break;
+            case ShardStatus.Dispatched:
+                _dispatched.Remove(index);
+                break;
+            case ShardStatus.Pending when sign > 0:
+                _pending.Add(index);
+                break;
+            default:
+                _pending.Remove(index);
+                break;
+        }
     }
 
     /// <summary>
@@ -272,7 +433,7 @@ public sealed partial class JobSchedulerGrain(
     {
         foreach (var (index, token) in _unsent)
         {
-            var entry = Ledger.Shards[index];
+            var entry = _shards[index];
             if (!Ledger.IsFinished && entry.Status == ShardStatus.Dispatched && entry.Token == token)
             {
                 _ = SendAsync(index, token, entry.Silo!, entry.Attempts);
@@ -283,13 +444,18 @@ public sealed partial class JobSchedulerGrain(
     }
 
     /// <summary>One dispatch; its result, or the exception of a lost call, goes to the loop.</summary>
-    private async Task SendAsync(int index, long token, string silo, int attempt)
+    private Task SendAsync(int index, long token, string silo, int attempt)
     {
         var work = new ShardWork(Id.Value, _entry!.Spec, _plan[index], token, attempt);
+        return FollowAsync(index, token, silo, Sampler(silo).RunShardAsync(work, _shardCalls.Token));
+    }
+
+    /// <summary>Hands the report of a shard call (a dispatch or an adoption), or the exception of a lost one, to the loop.</summary>
+    private async Task FollowAsync(int index, long token, string silo, Task<ShardReport> call)
+    {
         try
         {
-            var report = await Sampler(silo).RunShardAsync(work, _stop.Token);
-            _results.Writer.TryWrite(new DispatchResult(index, token, silo, report, null));
+            _results.Writer.TryWrite(new DispatchResult(index, token, silo, await call, null));
         }
         catch (Exception e)
         {
@@ -299,7 +465,8 @@ public sealed partial class JobSchedulerGrain(
 
     private async Task WaitForResultAsync()
     {
-        using var tick = new CancellationTokenSource(options.SchedulerTick);
+        using var tick = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        tick.CancelAfter(options.SchedulerTick);
         try
         {
             await _results.Reader.WaitToReadAsync(tick.Token);
@@ -310,24 +477,22 @@ public sealed partial class JobSchedulerGrain(
         }
     }
 
-    /// <summary>Counts the reports that carry their shard's current token; returns whether the ledger changed.</summary>
-    private bool ApplyResults()
+    /// <summary>Counts the reports that carry their shard's current token.</summary>
+    private void ApplyResults()
     {
-        var changed = false;
-        while (!Ledger.IsFinished && _results.Reader.TryRead(out var result))
+        while (!Ledger.IsFinished && _failure is null && _results.Reader.TryRead(out var result))
         {
-            var entry = Ledger.Shards[result.Index];
+            var entry = _shards[result.Index];
             if (entry.Status != ShardStatus.Dispatched || entry.Token != result.Token)
             {
                 LogStale(Id.Value, result.Index, result.Token, entry.Token);
                 continue;
             }
 
-            changed = true;
             if (result.Error is { } error)
             {
-                entry.Status = ShardStatus.Pending;
-                entry.Error = $"lost on silo {result.Silo}: {error.GetType().Name}: {FirstLine(error.Message)}";
+                SetStatus(result.Index, ShardStatus.Pending);
+                entry.Error = ShardRow.Clip($"lost on silo {result.Silo}: {error.GetType().Name}: {FirstLine(error.Message)}");
                 _warm.Remove(result.Silo);
                 OrleansFlowMetrics.LeaseReclaims.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
                 LogLost(Id.Value, result.Index, result.Silo, error.GetType().Name);
@@ -338,45 +503,56 @@ public sealed partial class JobSchedulerGrain(
             switch (report.Outcome)
             {
                 case ShardOutcome.Completed or ShardOutcome.AlreadyWritten:
-                    entry.Status = ShardStatus.Done;
-                    Ledger.SamplesGenerated += report.SamplesGenerated;
-                    Ledger.ResumedShards += report.Outcome == ShardOutcome.AlreadyWritten && entry.Attempts == 1 ? 1 : 0;
+                    SetStatus(result.Index, ShardStatus.Done);
+                    entry.SamplesGenerated = report.SamplesGenerated;
+                    entry.Resumed = report.Outcome == ShardOutcome.AlreadyWritten && entry.Attempts == 1;
                     _warm[result.Silo] = true;
                     break;
                 case ShardOutcome.Released:
                     // Its silo is stopping (SIGTERM) but may still look active: send it nothing more.
-                    entry.Status = ShardStatus.Pending;
+                    SetStatus(result.Index, ShardStatus.Pending);
                     entry.Attempts--;
                     _stopping.Add(result.Silo);
                     break;
+                case ShardOutcome.Busy:
+                    // The silo's slots stayed taken (other jobs' shards): not an attempt; give it a tick to drain.
+                    SetStatus(result.Index, ShardStatus.Pending);
+                    entry.Attempts--;
+                    _busyUntil[result.Silo] = DateTimeOffset.UtcNow + options.SchedulerTick;
+                    break;
+                case ShardOutcome.Cancelled or ShardOutcome.NotRunning:
+                    // Stopped by a cancellation, or an adopted run that had already gone: not the shard's fault.
+                    SetStatus(result.Index, ShardStatus.Pending);
+                    entry.Attempts--;
+                    break;
                 default:
-                    entry.Status = ShardStatus.Pending;
-                    entry.Error = report.Error;
+                    SetStatus(result.Index, ShardStatus.Pending);
+                    entry.Error = ShardRow.Clip(report.Error);
                     if (entry.Attempts >= _entry!.MaxAttempts)
                     {
-                        End(JobState.Failed, $"shard {result.Index} failed {entry.Attempts} time(s): {report.Error}");
+                        _failure ??= $"shard {result.Index} failed {entry.Attempts} time(s): {report.Error}";
                     }
 
                     break;
             }
         }
-
-        return changed;
     }
 
     private async Task FinalizeAsync()
     {
         Ledger.State = JobState.Finalizing;
-        await SaveAsync();
+        await SaveStateAsync();
         try
         {
             var seconds = (DateTimeOffset.UtcNow - Ledger.StartedAt).TotalSeconds;
-            var work = new FinalizeWork(Id.Value, _entry!.Spec, seconds, Ledger.SamplesGenerated, Ledger.ResumedShards);
-            var summary = await Sampler(localSilo.SiloAddress.ToParsableString()).FinalizeAsync(work, _stop.Token);
+            var generated = Ledger.SamplesGenerated + _shards.Sum(s => s.SamplesGenerated);
+            var resumed = Ledger.ResumedShards + _shards.Count(s => s.Resumed);
+            var work = new FinalizeWork(Id.Value, _entry!.Spec, seconds, generated, resumed);
+            var summary = await Sampler(localSilo.SiloAddress.ToParsableString()).FinalizeAsync(work, _lifetime.Token);
             Ledger.Summary = summary;
             await EndAsync(JobState.Succeeded, error: null);
         }
-        catch (Exception e) when (e is not InconsistentStateException && !_stop.IsCancellationRequested)
+        catch (Exception e) when (e is not (InconsistentStateException or ShardLedgerFencedException) && !_lifetime.IsCancellationRequested)
         {
             LogFinalizationFailed(e, Id.Value);
             await EndAsync(JobState.Failed, $"finalisation failed: {e.GetType().Name}: {FirstLine(e.Message)}");
@@ -386,7 +562,7 @@ public sealed partial class JobSchedulerGrain(
     private async Task EndAsync(JobState state, string? error)
     {
         End(state, error);
-        await SaveAsync();
+        await SaveStateAsync();
         await UnregisterReminderAsync();
     }
 
@@ -395,10 +571,68 @@ public sealed partial class JobSchedulerGrain(
         Ledger.State = state;
         Ledger.Error = error;
         Ledger.FinishedAt = DateTimeOffset.UtcNow;
+        if (state is JobState.Failed or JobState.Cancelled)
+        {
+            CancelRunningShards();
+        }
     }
 
-    /// <summary>Writes the ledger (one write at a time: the loop and grain calls interleave) and tells the catalog.</summary>
-    private async Task SaveAsync()
+    /// <summary>
+    /// Stops the job's shards still running: this activation's calls are cancelled (Orleans carries the
+    /// cancellation to the sampler, which stops within one model call), and every silo they were sent to is
+    /// told to stop the job's shards, which also reaches runs an earlier activation left behind.
+    /// </summary>
+    private void CancelRunningShards()
+    {
+        _shardCalls.Cancel();
+        foreach (var silo in _dispatched.Select(i => _shards[i].Silo!).Distinct(StringComparer.Ordinal).ToList())
+        {
+            _ = CancelOnAsync(silo);
+        }
+    }
+
+    private async Task CancelOnAsync(string silo)
+    {
+        try
+        {
+            await Sampler(silo).CancelJobAsync(Id.Value, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // A dead silo runs nothing.
+            LogCancelFailed(e, Id.Value, silo);
+        }
+    }
+
+    /// <summary>
+    /// Writes the rows of the shards that changed since the last write (one write at a time: the loop and
+    /// grain calls interleave); a failed write leaves them marked, to go with the next one.
+    /// </summary>
+    private async Task SaveShardsAsync()
+    {
+        if (_changed.Count == 0)
+        {
+            await PublishAsync();
+            return;
+        }
+
+        await _writing.WaitAsync();
+        try
+        {
+            var rows = _changed.Select(i => _shards[i].ToRow(i)).ToList();
+            await shardLedger.WriteAsync(Id, _epoch, rows, CancellationToken.None);
+            _changed.Clear();
+        }
+        finally
+        {
+            _writing.Release();
+        }
+
+        await PublishAsync();
+    }
+
+    /// <summary>Writes the job-level state (grain storage; its ETag fences a stale twin).</summary>
+    private async Task SaveStateAsync()
     {
         await _writing.WaitAsync();
         try
@@ -410,6 +644,12 @@ public sealed partial class JobSchedulerGrain(
             _writing.Release();
         }
 
+        await PublishAsync();
+    }
+
+    /// <summary>Tells the watchers and, when the figures changed, the job catalog.</summary>
+    private async Task PublishAsync()
+    {
         if (_observers.Count > 0)
         {
             var record = Record(_entry!);
@@ -417,7 +657,7 @@ public sealed partial class JobSchedulerGrain(
         }
 
         // Only what changed: a write that records dispatches alone leaves the catalog's figures as they were.
-        var report = (Outstanding: Ledger.Shards.Count(s => s.Status != ShardStatus.Done), Finished: Ledger.IsFinished);
+        var report = (Outstanding: _shards.Length - _done, Finished: Ledger.IsFinished);
         if (_reported == report)
         {
             return;
@@ -462,7 +702,7 @@ public sealed partial class JobSchedulerGrain(
         {
             try
             {
-                _warm[silo] = await Sampler(silo).IsWarmAsync(_stop.Token);
+                _warm[silo] = await Sampler(silo).IsWarmAsync(_lifetime.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -474,22 +714,22 @@ public sealed partial class JobSchedulerGrain(
     private ISamplerGrain Sampler(string silo) =>
         GrainFactory.GetGrain<ISamplerGrain>(new SamplerGrainKey(silo, _entry!.Spec.Model).ToGrainKey());
 
-    private JobRecord Record(CatalogEntry entry)
-    {
-        var done = Ledger.Shards.Select((s, i) => (s, i)).Where(p => p.s.Status == ShardStatus.Done).ToList();
-        return new JobRecord(
-            entry.Id.Value, entry.Spec, Ledger.State, _plan.Count, done.Count, done.Sum(p => (long)_plan[p.i].Count),
-            entry.CreatedAt, Ledger.FinishedAt, Ledger.Error, Ledger.Summary,
-            localSilo.SiloAddress.ToParsableString(),
-            Ledger.Shards.Where(s => s.Status == ShardStatus.Dispatched).GroupBy(s => s.Silo!).ToDictionary(g => g.Key, g => g.Count()));
-    }
+    private JobRecord Record(CatalogEntry entry) => new(
+        entry.Id.Value, entry.Spec, Ledger.State, _plan.Count, _done, _samplesDone,
+        entry.CreatedAt, Ledger.FinishedAt, Ledger.Error, Ledger.Summary,
+        localSilo.SiloAddress.ToParsableString(),
+        Ledger.IsFinished ? new Dictionary<string, int>() : _dispatched.GroupBy(i => _shards[i].Silo!).ToDictionary(g => g.Key, g => g.Count()),
+        _shards.Sum(s => s.Attempts));
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     private sealed record DispatchResult(int Index, long Token, string Silo, ShardReport? Report, Exception? Error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler of job {Job} active: {Done}/{Shards} shards done")]
-    private partial void LogResumed(string job, int done, int shards);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler of job {Job} active: {Done}/{Shards} shards done, {Adopted} running shards adopted")]
+    private partial void LogResumed(string job, int done, int shards, int adopted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: could not stop its shards on silo {Silo}")]
+    private partial void LogCancelFailed(Exception error, string job, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: report of shard {Index} with token {Token} ignored (current token {Current})")]
     private partial void LogStale(string job, int index, long token, long current);

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
-using OrleansFlow.Actors;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
@@ -17,8 +16,14 @@ namespace OrleansFlow.Cluster;
 /// users share the load), runs every shard and finalisation of that model on its silo, and is
 /// deactivated by Orleans when idle (<see cref="OrleansFlowOptions.SamplerIdle"/>) or asked to go when
 /// the silo's memory budget is exceeded. Reentrant: shards of one model run side by side, each on the
-/// thread pool, bounded by the silo's <see cref="ShardSlots"/>; the grain's own fields change only
-/// between awaits on its scheduler.
+/// thread pool, admitted by the silo's <see cref="ShardSlots"/> (shared fairly by every job); the grain's
+/// own fields change only between awaits on its scheduler.
+/// <para>
+/// A shard's run belongs to the silo (<see cref="RunningShards"/>), not to the call that started it: it keeps
+/// running when its scheduler dies, a new scheduler activation adopts it by (job, shard, token) instead of running it again,
+/// and it stops within one model call when a caller cancels (the job ended, or the call timed out: Orleans
+/// sends the cancellation, <c>CancelRequestOnTimeout</c>) or its job is cancelled here (<see cref="CancelJobAsync"/>).
+/// </para>
 /// </summary>
 [SiloPinnedPlacement]
 [Reentrant]
@@ -26,60 +31,75 @@ public sealed partial class SamplerGrain(
     IModelLoader loader,
     IJobStorage storage,
     ShardSlots slots,
+    RunningShards running,
     WarmSamplers warm,
     IShardProgress progress,
     IHostApplicationLifetime lifetime,
     OrleansFlowOptions options,
     ILogger<SamplerGrain> logger) : Grain, ISamplerGrain
 {
-    private Task<SamplerActor>? _loading;
-    private int _running;
+    private Task<WarmModel>? _loading;
+    private int _busy;
 
     private string Model => SamplerGrainKey.Parse(this.GetPrimaryKeyString()).Model;
 
-    public async Task<ShardReport> RunShardAsync(ShardWork work, CancellationToken cancellationToken)
+    public Task<ShardReport> RunShardAsync(ShardWork work, CancellationToken cancellationToken) =>
+        running.GetOrStart(work.Job, work.Range.Index, work.Token, lifetime.ApplicationStopping, stop => RunTimedAsync(work, stop))
+            .FollowAsync(cancellationToken);
+
+    public Task<ShardReport> AdoptShardAsync(string job, int index, long token, CancellationToken cancellationToken) =>
+        running.Find(job, index, token)?.FollowAsync(cancellationToken) ?? Task.FromResult(new ShardReport(ShardOutcome.NotRunning, 0));
+
+    public Task<int> CancelJobAsync(string job, CancellationToken cancellationToken) => Task.FromResult(running.CancelJob(job));
+
+    private async Task<ShardReport> RunTimedAsync(ShardWork work, CancellationToken stop)
     {
-        // SIGTERM (the host stopping) hands the shard back at once, without counting the attempt.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var job = JobId.Parse(work.Job);
         var started = Stopwatch.GetTimestamp();
-        var generated = 0;
-        var report = await RunAsync();
+        var report = await RunAsync(work, stop);
         OrleansFlowMetrics.ShardDuration.Record(
             Stopwatch.GetElapsedTime(started).TotalSeconds,
             new KeyValuePair<string, object?>("model", work.Spec.Model),
             new KeyValuePair<string, object?>("outcome", report.Outcome.ToString().ToLowerInvariant()));
         return report;
+    }
 
-        async Task<ShardReport> RunAsync()
+    private async Task<ShardReport> RunAsync(ShardWork work, CancellationToken stop)
+    {
+        var job = JobId.Parse(work.Job);
+        var generated = 0;
+        try
         {
+            using var slot = await slots.EnterAsync(work.Job, options.MaxQueueWait, stop);
+            if (slot is null)
+            {
+                return new ShardReport(ShardOutcome.Busy, 0);
+            }
+
+            var warmModel = await WarmModelAsync();
+            _busy++;
             try
             {
-                using var slot = await slots.EnterAsync(stop.Token);
-                var actor = await ActorAsync();
-                _running++;
-                try
-                {
-                    using var busy = actor.Use();
-                    warm.Touch(this.GetPrimaryKeyString());
-                    var outcome = await Task.Run(() => RunOnThreadPoolAsync(actor, work, job, n => Interlocked.Add(ref generated, n), stop.Token), stop.Token);
-                    return new ShardReport(outcome, generated);
-                }
-                finally
-                {
-                    _running--;
-                }
+                using var busy = warmModel.Use();
+                warm.Touch(this.GetPrimaryKeyString());
+                var outcome = await Task.Run(() => RunOnThreadPoolAsync(warmModel, work, job, n => Interlocked.Add(ref generated, n), stop), stop);
+                return new ShardReport(outcome, generated);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            finally
             {
-                LogReleased(work.Job, work.Range.Index, work.Token);
-                return new ShardReport(ShardOutcome.Released, generated);
+                _busy--;
             }
-            catch (Exception e)
-            {
-                LogShardFailed(e, work.Job, work.Range.Index, work.Attempt);
-                return new ShardReport(ShardOutcome.Failed, generated, $"{e.GetType().Name}: {e.Message}");
-            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // SIGTERM (the host stopping) hands the shard back at once; so does its scheduler's cancellation.
+            var outcome = lifetime.ApplicationStopping.IsCancellationRequested ? ShardOutcome.Released : ShardOutcome.Cancelled;
+            LogStopped(work.Job, work.Range.Index, work.Token, outcome);
+            return new ShardReport(outcome, generated);
+        }
+        catch (Exception e)
+        {
+            LogShardFailed(e, work.Job, work.Range.Index, work.Attempt);
+            return new ShardReport(ShardOutcome.Failed, generated, $"{e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -87,12 +107,12 @@ public sealed partial class SamplerGrain(
     {
         try
         {
-            var actor = await ActorAsync();
+            var warmModel = await WarmModelAsync();
             await Task.Run(
                 () =>
                 {
-                    ResolvedJob.Create(loader.Localize(spec), actor.Model);
-                    actor.WarmFor(spec);
+                    ResolvedJob.Create(loader.Localize(spec), warmModel.Model);
+                    warmModel.WarmFor(spec);
                 },
                 cancellationToken);
             return null;
@@ -105,15 +125,15 @@ public sealed partial class SamplerGrain(
 
     public async Task<JobSummary> FinalizeAsync(FinalizeWork work, CancellationToken cancellationToken)
     {
-        var actor = await ActorAsync();
-        using var busy = actor.Use();
+        var warmModel = await WarmModelAsync();
+        using var busy = warmModel.Use();
         var place = storage.For(JobId.Parse(work.Job));
         var manifold = ServiceProvider.GetRequiredService<ManifoldBlockRunners>().For(JobId.Parse(work.Job), work.Spec);
         return await Task.Run(
             async () =>
             {
-                var job = ResolvedJob.Create(loader.Localize(work.Spec), actor.Model);
-                var run = new RunRecord(work.Seconds, work.SamplesGenerated, work.ResumedShards, actor.Model.Backend.Name);
+                var job = ResolvedJob.Create(loader.Localize(work.Spec), warmModel.Model);
+                var run = new RunRecord(work.Seconds, work.SamplesGenerated, work.ResumedShards, warmModel.Model.Backend.Name);
                 var summary = loader.InNames(await JobOutput.For(job, place.Blobs, place.Layout, manifold).FinalizeAsync(run, cancellationToken), work.Spec);
                 summary = summary with
                 {
@@ -142,7 +162,7 @@ public sealed partial class SamplerGrain(
 
     public Task EvictAsync(CancellationToken cancellationToken)
     {
-        if (_running == 0)
+        if (_busy == 0)
         {
             DeactivateOnIdle();
         }
@@ -162,16 +182,16 @@ public sealed partial class SamplerGrain(
     }
 
     /// <summary>Runs on the thread pool: touches only the injected services, never the grain's fields.</summary>
-    private async Task<ShardOutcome> RunOnThreadPoolAsync(SamplerActor actor, ShardWork work, JobId job, Action<int> generated, CancellationToken cancellationToken)
+    private async Task<ShardOutcome> RunOnThreadPoolAsync(WarmModel warmModel, ShardWork work, JobId job, Action<int> generated, CancellationToken cancellationToken)
     {
         if (options.ShardDelay > TimeSpan.Zero)
         {
             await Task.Delay(options.ShardDelay, cancellationToken);
         }
 
-        actor.WarmFor(work.Spec);
+        warmModel.WarmFor(work.Spec);
         var place = storage.For(job);
-        var output = JobOutput.For(ResolvedJob.ForShards(loader.Localize(work.Spec), actor.Model), place.Blobs, place.Layout);
+        var output = JobOutput.For(ResolvedJob.ForShards(loader.Localize(work.Spec), warmModel.Model), place.Blobs, place.Layout);
         if (await place.Blobs.ExistsAsync(output.ShardResult(work.Range), cancellationToken))
         {
             return ShardOutcome.AlreadyWritten;
@@ -194,7 +214,7 @@ public sealed partial class SamplerGrain(
     }
 
     /// <summary>The loaded model; a failed load is not kept, so the next use tries again (the file may be fixed).</summary>
-    private async Task<SamplerActor> ActorAsync()
+    private async Task<WarmModel> WarmModelAsync()
     {
         _loading ??= LoadAsync();
         try
@@ -208,29 +228,29 @@ public sealed partial class SamplerGrain(
         }
     }
 
-    private async Task<SamplerActor> LoadAsync()
+    private async Task<WarmModel> LoadAsync()
     {
         var model = Model;
         var clock = Stopwatch.StartNew();
         var loaded = await Task.Run(() => loader.Load(model));
         OrleansFlowMetrics.ModelLoadDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
         OrleansFlowMetrics.WarmSamplers.Add(1);
-        var actor = new SamplerActor(loaded, clock.Elapsed, TimeProvider.System);
-        foreach (var other in warm.Loaded(this.GetPrimaryKeyString(), actor))
+        var warmModel = new WarmModel(loaded, clock.Elapsed, TimeProvider.System);
+        foreach (var other in warm.Loaded(this.GetPrimaryKeyString(), warmModel))
         {
             // Fire and forget: a busy sampler declines and is asked again after the next load.
             _ = GrainFactory.GetGrain<ISamplerGrain>(other).EvictAsync(CancellationToken.None);
         }
 
         LogLoaded(model, clock.Elapsed.TotalMilliseconds);
-        return actor;
+        return warmModel;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model} in {Milliseconds:F0} ms")]
     private partial void LogLoaded(string model, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: shard {Job}/{Index} (token {Token}) handed back unfinished")]
-    private partial void LogReleased(string job, int index, long token);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Job}/{Index} (token {Token}) stopped unfinished: {Outcome}")]
+    private partial void LogStopped(string job, int index, long token, ShardOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Job}/{Index} failed on attempt {Attempt}")]
     private partial void LogShardFailed(Exception error, string job, int index, int attempt);

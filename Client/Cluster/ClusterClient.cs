@@ -95,14 +95,14 @@ public sealed class ClusterClient : IClusterJobs, IDisposable
 /// <summary>A job as the silo API returns it.</summary>
 public sealed record ClusterJob(string Id, string State, JobSpec Spec, int ShardCount, int ShardsDone, long SamplesDone, long Samples,
     DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, string? Error, JobSummary? Summary,
-    string? Scheduler = null, IReadOnlyDictionary<string, int>? InFlight = null)
+    string? Scheduler = null, IReadOnlyDictionary<string, int>? InFlight = null, int Attempts = 0)
 {
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
 
     /// <summary>A job as its scheduler grain reports it, in the API's shape (states in lower case as in its JSON).</summary>
     public static ClusterJob Of(JobRecord job) => new(
         job.Job, job.State.ToString().ToLowerInvariant(), job.Spec, job.ShardCount, job.ShardsDone, job.SamplesDone, job.Spec.Samples,
-        job.CreatedAt, job.FinishedAt, job.Error, job.Summary, job.Scheduler, job.InFlight);
+        job.CreatedAt, job.FinishedAt, job.Error, job.Summary, job.Scheduler, job.InFlight, job.Attempts);
 }
 
 /// <summary>The error body of the silo API.</summary>

@@ -45,8 +45,8 @@ internal sealed record FidTableOptions(
 
 /// <summary>
 /// <c>orleansflow fid-table</c>: one FID job per row and seed through <see cref="EmbeddedRunner"/> (the
-/// cluster's scheduler, workers and sampler actors in this process), all in one run on one set of warm
-/// sampler actors, so FID, NFE and time per sample are comparable across rows; then each row's
+/// cluster's scheduler, workers and sampler grains in this process), all in one run on one set of warm
+/// models, so FID, NFE and time per sample are comparable across rows; then each row's
 /// trajectory error against a converged solve of the same noises (not timed).
 /// </summary>
 internal sealed class FidTable(FidTableOptions options, TextWriter output)

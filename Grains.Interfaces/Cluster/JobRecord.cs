@@ -5,7 +5,8 @@ namespace OrleansFlow.Cluster;
 
 /// <summary>
 /// A job as its scheduler knows it, with its progress; <see cref="Scheduler"/> is the silo hosting the
-/// scheduler and <see cref="InFlight"/> the shards dispatched per silo (diagnostics and fault tests).
+/// scheduler, <see cref="InFlight"/> the shards dispatched per silo and <see cref="Attempts"/> the dispatches
+/// that counted against the shards' attempt bound (diagnostics and fault tests).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansFlow.JobRecord")]
 public sealed record JobRecord(
@@ -20,7 +21,8 @@ public sealed record JobRecord(
     [property: Id(8)] string? Error,
     [property: Id(9)] JobSummary? Summary,
     [property: Id(10)] string? Scheduler = null,
-    [property: Id(11)] IReadOnlyDictionary<string, int>? InFlight = null)
+    [property: Id(11)] IReadOnlyDictionary<string, int>? InFlight = null,
+    [property: Id(12)] int Attempts = 0)
 {
     public JobId Id => JobId.Parse(Job);
 

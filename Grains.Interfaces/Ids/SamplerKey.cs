@@ -1,7 +1,7 @@
 namespace OrleansFlow.Ids;
 
 /// <summary>
-/// Keys a sampler actor: one warm model instance per (model, resolution), as an Orleans grain key would.
+/// Keys a warm model: one loaded instance per (model, resolution).
 /// </summary>
 public readonly record struct SamplerKey(string Model, Resolution Resolution)
 {

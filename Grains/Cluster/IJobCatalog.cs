@@ -12,7 +12,8 @@ public sealed record CatalogAdd(CatalogEntry Entry, bool Created);
 /// <summary>
 /// What Orleans has no place for: the list of jobs (grains cannot be enumerated), idempotency keys
 /// (a unique index), and each unfinished job's outstanding shards (what KEDA scales on and what a
-/// silo pokes after a membership change). The shard ledger itself is the scheduler grain's state.
+/// silo pokes after a membership change). The ledger itself is the scheduler grain's state and its
+/// <see cref="IShardLedger"/> rows.
 /// </summary>
 public interface IJobCatalog
 {

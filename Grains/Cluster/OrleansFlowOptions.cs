@@ -18,6 +18,13 @@ public sealed record OrleansFlowOptions
     /// <summary>The sizes of jobs and <c>/v1/generate</c> requests this silo accepts (checked by the jobs grain before anything is written).</summary>
     public JobLimits Limits { get; init; } = new();
 
+    /// <summary>
+    /// The longest a dispatched shard waits for one of its silo's <see cref="ShardSlots"/> before it is handed
+    /// back unstarted (<see cref="ShardOutcome.Busy"/>, not an attempt). Far below the call timeout
+    /// (<see cref="LongCall.Timeout"/>), so no call times out in a queue.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Dispatches of one shard before its job fails (a poison shard).</summary>
     public int MaxAttempts { get; init; } = JobSubmission.DefaultMaxAttempts;
 

@@ -18,9 +18,9 @@ public static class OrleansFlowSilo
     private static readonly TimeSpan ManifoldWorkerIdle = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Registers the services; <see cref="IJobCatalog"/>, <see cref="IJobStorage"/>, <see cref="IModelLoader"/>
-    /// and <see cref="IShardProgress"/> may be registered before this call to replace the defaults
-    /// (in-memory catalog, which needs a shared <see cref="IJobStorage"/> registered by the host).
+    /// Registers the services; <see cref="IJobCatalog"/>, <see cref="IShardLedger"/>, <see cref="IJobStorage"/>,
+    /// <see cref="IModelLoader"/> and <see cref="IShardProgress"/> may be registered before this call to replace
+    /// the defaults (in-memory catalog and shard ledger, which needs a shared <see cref="IJobStorage"/> registered by the host).
     /// </summary>
     public static ISiloBuilder AddOrleansFlow(this ISiloBuilder silo, OrleansFlowOptions options)
     {
@@ -28,15 +28,24 @@ public static class OrleansFlowSilo
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobCatalog, InMemoryJobCatalog>();
+        services.TryAddSingleton<IShardLedger, InMemoryShardLedger>();
         services.TryAddSingleton<IModelLoader, CatalogModelLoader>();
         services.TryAddSingleton<IShardProgress, NoShardProgress>();
         services.AddSingleton(new ShardSlots(options.Workers));
+        services.AddSingleton<RunningShards>();
         services.AddSingleton<WarmSamplers>();
         services.AddSingleton<JobResumer>();
         services.AddSingleton<ManifoldBlockRunners>();
         services.AddGrainStateSerializer(OrleansFlowOptions.StorageName);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobResumer>());
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
+        services.Configure<SiloMessagingOptions>(messaging =>
+        {
+            // A call that times out is cancelled at its callee instead of running on beside its retry, and a
+            // callee still reporting on a call its caller has dropped is told to stop (MessagingOptions).
+            messaging.CancelRequestOnTimeout = true;
+            messaging.CancelUnknownRequestOnStatusUpdate = true;
+        });
         services.Configure<GrainCollectionOptions>(collection =>
         {
             collection.ClassSpecificCollectionAge[typeof(SamplerGrain).FullName!] = options.SamplerIdle;

@@ -1,4 +1,3 @@
-using OrleansFlow.Actors;
 
 namespace OrleansFlow.Cluster;
 
@@ -12,7 +11,7 @@ namespace OrleansFlow.Cluster;
 public sealed class WarmSamplers(OrleansFlowOptions options, TimeProvider clock)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (SamplerActor Actor, long LastUsed)> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (WarmModel Model, long LastUsed)> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>Loaded models on this silo.</summary>
     public int Count
@@ -27,12 +26,12 @@ public sealed class WarmSamplers(OrleansFlowOptions options, TimeProvider clock)
     }
 
     /// <summary>Records a load; returns the grain keys to evict, least recently used first.</summary>
-    public IReadOnlyList<string> Loaded(string grainKey, SamplerActor actor)
+    public IReadOnlyList<string> Loaded(string grainKey, WarmModel warmModel)
     {
         lock (_lock)
         {
-            _loaded[grainKey] = (actor, clock.GetUtcNow().UtcTicks);
-            var total = _loaded.Values.Sum(v => v.Actor.EstimatedBytes);
+            _loaded[grainKey] = (warmModel, clock.GetUtcNow().UtcTicks);
+            var total = _loaded.Values.Sum(v => v.Model.EstimatedBytes);
             var evict = new List<string>();
             foreach (var (key, value) in _loaded.Where(e => e.Key != grainKey).OrderBy(e => e.Value.LastUsed))
             {
@@ -42,7 +41,7 @@ public sealed class WarmSamplers(OrleansFlowOptions options, TimeProvider clock)
                 }
 
                 evict.Add(key);
-                total -= value.Actor.EstimatedBytes;
+                total -= value.Model.EstimatedBytes;
             }
 
             return evict;
@@ -55,17 +54,17 @@ public sealed class WarmSamplers(OrleansFlowOptions options, TimeProvider clock)
         {
             if (_loaded.TryGetValue(grainKey, out var value))
             {
-                _loaded[grainKey] = (value.Actor, clock.GetUtcNow().UtcTicks);
+                _loaded[grainKey] = (value.Model, clock.GetUtcNow().UtcTicks);
             }
         }
     }
 
     /// <summary>The loaded model of a sampler grain on this silo, or null when it is not loaded.</summary>
-    public SamplerActor? Find(string grainKey)
+    public WarmModel? Find(string grainKey)
     {
         lock (_lock)
         {
-            return _loaded.TryGetValue(grainKey, out var value) ? value.Actor : null;
+            return _loaded.TryGetValue(grainKey, out var value) ? value.Model : null;
         }
     }
 

@@ -55,11 +55,11 @@ public static class OrleansFlowMetrics
 
     /// <summary>Sampler actors holding a loaded model on this silo.</summary>
     public static UpDownCounter<int> WarmSamplers { get; } = Meter.CreateUpDownCounter<int>(
-        "orleansflow.samplers.warm", "{sampler}", "Warm sampler actors (loaded models) on this silo");
+        "orleansflow.samplers.warm", "{sampler}", "Warm models (sampler grains holding a loaded model) on this silo");
 
     /// <summary>Time to load (activate) a model, by model.</summary>
     public static Histogram<double> ModelLoadDuration { get; } = Meter.CreateHistogram(
-        "orleansflow.model.load.duration", "s", "Time to load a model into a sampler actor", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        "orleansflow.model.load.duration", "s", "Time to load a model into a sampler grain", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     /// <summary>Time of a sample-aware warm-up of one batch size (TorchScript models), by model.</summary>
     public static Histogram<double> ModelWarmupDuration { get; } = Meter.CreateHistogram(

@@ -26,7 +26,10 @@ public static class ClusterProviders
         try
         {
             silo.UseOrleansFlowPostgres(options.Postgres);
-            silo.Services.AddSingleton<IJobCatalog>(PostgresJobCatalog.Create(options.Postgres));
+            // One data source (one pool) for the project's own tables: the job catalog and the shard ledger.
+            var dataSource = PostgresJobCatalog.DataSource(options.Postgres);
+            silo.Services.AddSingleton<IJobCatalog>(new PostgresJobCatalog(dataSource));
+            silo.Services.AddSingleton<IShardLedger>(new PostgresShardLedger(dataSource));
         }
         catch (ArgumentException e)
         {

@@ -71,6 +71,7 @@ public static class SiloHost
                 Workers = options.Workers,
                 MaxAttempts = options.MaxAttempts,
                 Limits = options.Limits,
+                MaxQueueWait = TimeSpan.FromSeconds(options.MaxQueueWaitSeconds),
                 SamplerIdle = TimeSpan.FromMinutes(options.SamplerIdleMinutes),
                 SamplerMemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
                 InjectedFault = PoisonShard.Parse(options.PoisonShard),
@@ -177,6 +178,11 @@ public static class SiloHost
         if (options.Workers < 1 || options.MaxAttempts < 1)
         {
             throw new SpecException("OrleansFlow", "Workers and MaxAttempts must be >= 1");
+        }
+
+        if (options.MaxQueueWaitSeconds is not (> 0 and <= 3600))
+        {
+            throw new SpecException("OrleansFlow:MaxQueueWaitSeconds", $"{options.MaxQueueWaitSeconds} is out of range: allowed (0, 3600]");
         }
 
         foreach (var (name, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort) })

@@ -71,6 +71,12 @@ public sealed class SiloOptions
     /// <summary>Shards run at once.</summary>
     public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// Seconds a dispatched shard may wait for one of the silo's slots (shared by every job) before it is
+    /// handed back unstarted, not counted as an attempt; far below the 2-hour call timeout.
+    /// </summary>
+    public double MaxQueueWaitSeconds { get; set; } = 60;
+
     /// <summary>Dispatches of a shard before its job fails.</summary>
     public int MaxAttempts { get; set; } = 3;
 

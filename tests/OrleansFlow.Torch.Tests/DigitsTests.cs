@@ -1,5 +1,4 @@
 using System.Text.Json;
-using OrleansFlow.Actors;
 using OrleansFlow.Client;
 using OrleansFlow.Client.Evaluation;
 using OrleansFlow.Cluster;

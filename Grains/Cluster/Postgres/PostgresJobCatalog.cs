@@ -12,8 +12,11 @@ namespace OrleansFlow.Cluster.Postgres;
 public sealed class PostgresJobCatalog(NpgsqlDataSource dataSource) : IJobCatalog, IAsyncDisposable
 {
     /// <summary>A catalog on <paramref name="connectionString"/>, in the schema its search path names (default <c>orleansflow</c>).</summary>
-    public static PostgresJobCatalog Create(string connectionString) =>
-        new(NpgsqlDataSource.Create(OrleansPostgres.ConnectionString(connectionString, OrleansPostgres.SchemaOf(connectionString))));
+    public static PostgresJobCatalog Create(string connectionString) => new(DataSource(connectionString));
+
+    /// <summary>Connections to the schema <paramref name="connectionString"/>'s search path names, for the project's own tables.</summary>
+    public static NpgsqlDataSource DataSource(string connectionString) =>
+        NpgsqlDataSource.Create(OrleansPostgres.ConnectionString(connectionString, OrleansPostgres.SchemaOf(connectionString)));
 
     public async Task<CatalogAdd> AddAsync(JobSubmission submission, CancellationToken cancellationToken)
     {

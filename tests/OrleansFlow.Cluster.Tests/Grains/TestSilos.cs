@@ -10,13 +10,16 @@ namespace OrleansFlow.Cluster.Tests.Grains;
 
 /// <summary>
 /// What the in-process test silos share (they run in one process): one blob directory, one job
-/// catalog, the shard delay of the running test, and a count of model loads per silo.
+/// catalog and shard ledger, the shard delay of the running test, and a count of model loads per silo.
 /// </summary>
 public static class TestSilos
 {
     public static string BlobRoot { get; set; } = Path.GetTempPath();
 
     public static InMemoryJobCatalog Catalog { get; set; } = new();
+
+    /// <summary>The shard ledger the silos share, as they would share PostgreSQL.</summary>
+    public static InMemoryShardLedger ShardLedger { get; set; } = new();
 
     public static TimeSpan ShardDelay { get; set; }
 
@@ -46,6 +49,7 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
         silo.UseInMemoryReminderService();
         silo.Configure<ClusterMembershipOptions>(TestSilos.TuneMembership);
         silo.Services.AddSingleton<IJobCatalog>(TestSilos.Catalog);
+        silo.Services.AddSingleton<IShardLedger>(TestSilos.ShardLedger);
         silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(new LocalDirectoryBlobStore(TestSilos.BlobRoot)));
         silo.Services.AddSingleton<IModelLoader>(provider => new CountingLoader(provider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString()));
         silo.AddOrleansFlow(new OrleansFlowOptions { Workers = 2, ShardDelay = TestSilos.ShardDelay, ManifoldBlockDelay = TestSilos.ManifoldBlockDelay });

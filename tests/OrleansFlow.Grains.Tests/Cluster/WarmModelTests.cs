@@ -1,12 +1,12 @@
-using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Models;
 using OrleansFlow.Sampling;
 using OrleansFlow.Tensors;
 
-namespace OrleansFlow.Grains.Tests.Actors;
+namespace OrleansFlow.Grains.Tests.Cluster;
 
-public class SamplerActorTests
+public class WarmModelTests
 {
     [Theory]
     [InlineData(1.0, 250, 1000, new[] { 250 })]
@@ -15,10 +15,10 @@ public class SamplerActorTests
     public void WarmFor_Job_WarmsTheBatchShapesItsShardsWillRun(double guidance, int batch, int shard, int[] expected)
     {
         var model = new WarmRecordingModel(GmmDemo.Create());
-        var actor = new SamplerActor(model, TimeSpan.Zero, TimeProvider.System);
+        var warmModel = new WarmModel(model, TimeSpan.Zero, TimeProvider.System);
         var spec = new JobSpec { Kind = JobKind.Fid, Model = GmmDemo.Name, Sampler = SamplerSpec.Euler(1), Samples = 5000, BatchSize = batch, ShardSize = shard, Guidance = guidance };
 
-        actor.WarmFor(spec);
+        warmModel.WarmFor(spec);
 
         Assert.Equal(expected, model.Warmed);
     }

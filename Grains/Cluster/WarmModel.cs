@@ -1,20 +1,21 @@
 using OrleansFlow.Ids;
 using OrleansFlow.Models;
 
-namespace OrleansFlow.Actors;
+namespace OrleansFlow.Cluster;
 
 /// <summary>
-/// One warm model instance for a (model, resolution), as an Orleans grain would hold it: loaded on
-/// first use, shared by every shard and request that needs it, deactivated when idle or evicted
-/// when the memory budget is exceeded.
+/// The loaded model a <see cref="SamplerGrain"/> holds on its silo: loaded on the grain's first use, shared
+/// by every shard and <c>/v1/generate</c> request of that model there (<see cref="WarmSamplers"/> finds it),
+/// warmed for the batch shapes of the jobs it serves, marked busy while used so that the silo's memory
+/// budget never evicts it mid-shard, and dropped with its grain.
 /// </summary>
-public sealed class SamplerActor
+public sealed class WarmModel
 {
     private readonly TimeProvider _clock;
     private int _users;
     private long _lastUsedTicks;
 
-    public SamplerActor(IFlowModel model, TimeSpan loadTime, TimeProvider clock)
+    public WarmModel(IFlowModel model, TimeSpan loadTime, TimeProvider clock)
     {
         Model = model;
         LoadTime = loadTime;
@@ -53,7 +54,7 @@ public sealed class SamplerActor
         return warmable.WarmUp(guided ? [batch, 2 * batch] : [batch]);
     }
 
-    /// <summary>Marks the actor busy until the returned handle is disposed (a busy actor is never evicted).</summary>
+    /// <summary>Marks the warmModel busy until the returned handle is disposed (a busy warmModel is never evicted).</summary>
     public IDisposable Use()
     {
         Interlocked.Increment(ref _users);
@@ -64,7 +65,7 @@ public sealed class SamplerActor
     /// <summary>Records an access for least-recently-used eviction.</summary>
     internal void Touch() => Interlocked.Exchange(ref _lastUsedTicks, _clock.GetUtcNow().UtcTicks);
 
-    private sealed class Lease(SamplerActor actor) : IDisposable
+    private sealed class Lease(WarmModel warmModel) : IDisposable
     {
         private int _disposed;
 
@@ -72,8 +73,8 @@ public sealed class SamplerActor
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                actor.Touch();
-                Interlocked.Decrement(ref actor._users);
+                warmModel.Touch();
+                Interlocked.Decrement(ref warmModel._users);
             }
         }
     }
