@@ -25,8 +25,10 @@ public static class ClusterProviders
 
         try
         {
-            silo.UseOrleansFlowPostgres(options.Postgres);
-            silo.Services.AddSingleton<IJobCatalog>(PostgresJobCatalog.Create(options.Postgres));
+            // One string for Orleans' providers and the catalog: one Npgsql pool of PostgresPoolSize.
+            var connectionString = OrleansPostgres.WithPoolSize(options.Postgres, options.PostgresPoolSize);
+            silo.UseOrleansFlowPostgres(connectionString);
+            silo.Services.AddSingleton<IJobCatalog>(PostgresJobCatalog.Create(connectionString));
         }
         catch (ArgumentException e)
         {
