@@ -46,6 +46,16 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         AssertOneLine(exit, error, "OrleansFlow:SiloPort");
     }
 
+    [Theory]
+    [InlineData("OrleansFlow__Cpus", "0,x", "OrleansFlow:Cpus")]
+    [InlineData("OrleansFlow__Cpus", "1023", "OrleansFlow:Cpus")]
+    [InlineData("OrleansFlow__PostgresPoolSize", "0", "OrleansFlow:PostgresPoolSize")]
+    public async Task BadCpusOrPoolSize_OneLineNamingTheSettingExitNonZero(string variable, string value, string setting)
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", [variable] = value });
+        AssertOneLine(exit, error, setting);
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     private void AssertOneLine(int exit, string error, string setting)
