@@ -88,7 +88,7 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await process.WaitForExitAsync(timeout.Token);
         await stdout;
         return (process.ExitCode, await stderr);
