@@ -1,6 +1,7 @@
 # Sourced by the bench scripts: runs one job on a fresh local cluster (./run-local-cluster) and stops it.
-# The caller sets root, out (a scratch directory) and port, and traps EXIT with stop_cluster.
-cluster=""
+# The caller sets root, out (a scratch directory) and port, and traps EXIT with stop_cluster; it may set
+# cluster_cpus (run-local-cluster --cpus: silo i pinned to the i-th entry) before run_on_cluster.
+cluster=""; cluster_cpus=""
 
 stop_cluster() {
   [ -n "$cluster" ] || return 0
@@ -11,7 +12,8 @@ stop_cluster() {
 # `orleansflow JOB... --cluster ...`; its summary lands in $out/NAME, the cluster's log in $out/NAME.log.
 run_on_cluster() {
   local silos="$1" workers="$2" name="$3"; shift 3
-  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "$silos" "$port" >"$out/$name.log" 2>&1 &
+  local pin=(); [ -z "$cluster_cpus" ] || pin=(--cpus "$cluster_cpus")
+  OrleansFlow__Workers="$workers" "$root/run-local-cluster" "${pin[@]}" "$silos" "$port" >"$out/$name.log" 2>&1 &
   cluster=$!
   for i in $(seq 0 $((silos - 1))); do
     until curl -sf "http://127.0.0.1:$((port + i))/readyz" >/dev/null 2>&1; do sleep 1; done

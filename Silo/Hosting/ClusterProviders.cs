@@ -25,11 +25,13 @@ public static class ClusterProviders
 
         try
         {
-            silo.UseOrleansFlowPostgres(options.Postgres);
-            // One data source (one pool) for the project's own tables: the job catalog and the shard ledger.
-            var dataSource = PostgresJobCatalog.DataSource(options.Postgres);
-            silo.Services.AddSingleton<IJobCatalog>(new PostgresJobCatalog(dataSource));
-            silo.Services.AddSingleton<IShardLedger>(new PostgresShardLedger(dataSource));
+            // One string for Orleans' providers and the project's own tables (job catalog, shard ledger):
+            // one Npgsql pool of PostgresPoolSize connections per silo.
+            var connectionString = OrleansPostgres.WithPoolSize(options.Postgres, options.PostgresPoolSize);
+            silo.UseOrleansFlowPostgres(connectionString);
+            var statements = PostgresStatements.For(connectionString);
+            silo.Services.AddSingleton<IJobCatalog>(new PostgresJobCatalog(statements));
+            silo.Services.AddSingleton<IShardLedger>(new PostgresShardLedger(statements));
         }
         catch (ArgumentException e)
         {

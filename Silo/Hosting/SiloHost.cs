@@ -31,6 +31,12 @@ public static class SiloHost
         builder.Services.Configure<SiloOptions>(section);
         var options = section.Get<SiloOptions>() ?? new SiloOptions();
         Validate(options);
+        if (!string.IsNullOrWhiteSpace(options.Cpus))
+        {
+            CpuAffinity.PinProcess(CpuAffinity.Parse(options.Cpus));
+        }
+
+        KeepThreadsBeyondShards(options.Workers);
         var advertised = AdvertisedAddress(options);
         RequireFreePort(advertised, options.SiloPort, "OrleansFlow:SiloPort");
         RequireFreePort(advertised, options.GatewayPort, "OrleansFlow:GatewayPort");
@@ -65,7 +71,10 @@ public static class SiloHost
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
             // Over the API only registry names load (docs/models.md); replaces the catalog's local paths.
             silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId));
-            silo.Services.AddSingleton<IModelLoader, RegistryModelLoader>();
+            silo.Services.AddSingleton<RegistryModelLoader>();
+            silo.Services.AddSingleton<IModelLoader>(services => options.TestModels
+                ? new TestModelLoader(services.GetRequiredService<RegistryModelLoader>())
+                : services.GetRequiredService<RegistryModelLoader>());
             silo.AddOrleansFlow(new OrleansFlowOptions
             {
                 Workers = options.Workers,
@@ -162,6 +171,19 @@ public static class SiloHost
         }
     }
 
+    /// <summary>
+    /// Shards run CPU-bound on the thread pool (<see cref="SiloOptions.Workers"/> at once, each may fan out
+    /// over the cores). Were the pool's minimum no larger than the cores, busy shards would hold every
+    /// thread and a membership probe, grain call or HTTP request would wait for the pool to add threads
+    /// (about one per second when starved): long enough for peers to miss probes (issue 16, item 5).
+    /// With threads to spare the kernel time-slices them against the shards within milliseconds.
+    /// </summary>
+    private static void KeepThreadsBeyondShards(int workers)
+    {
+        ThreadPool.GetMinThreads(out var workerThreads, out var completionThreads);
+        ThreadPool.SetMinThreads(Math.Max(workerThreads, ((workers + 1) * Environment.ProcessorCount) + 4), completionThreads);
+    }
+
     /// <summary>Settings that would make the silo unsafe or useless stop it at start with a one-line reason.</summary>
     private static void Validate(SiloOptions options)
     {
@@ -183,6 +205,11 @@ public static class SiloHost
         if (options.MaxQueueWaitSeconds is not (> 0 and <= 3600))
         {
             throw new SpecException("OrleansFlow:MaxQueueWaitSeconds", $"{options.MaxQueueWaitSeconds} is out of range: allowed (0, 3600]");
+        }
+
+        if (options.PostgresPoolSize is < 1 or > 1000)
+        {
+            throw new SpecException("OrleansFlow:PostgresPoolSize", $"{options.PostgresPoolSize} is out of range: allowed 1-1000 connections");
         }
 
         foreach (var (name, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort) })

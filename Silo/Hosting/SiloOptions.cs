@@ -22,6 +22,15 @@ public sealed class SiloOptions
     /// </summary>
     public string? Postgres { get; set; }
 
+    /// <summary>
+    /// Connections this silo opens to PostgreSQL at most: the <c>Maximum Pool Size</c> of the one Npgsql
+    /// pool that Orleans' membership, reminders and grain storage and the job catalog share (it replaces
+    /// a <c>Maximum Pool Size</c> in <see cref="Postgres"/>). Connections open on demand and close after
+    /// 5 idle minutes; a caller that finds the pool exhausted waits for a connection (up to the string's
+    /// <c>Timeout</c>). Silos × this must fit PostgreSQL's <c>max_connections</c> or a PgBouncer (docs/cluster.md).
+    /// </summary>
+    public int PostgresPoolSize { get; set; } = OrleansFlow.Cluster.Postgres.OrleansPostgres.DefaultPoolSize;
+
     /// <summary>Bearer token every <c>/v1</c> call must present.</summary>
     public string Token { get; set; } = string.Empty;
 
@@ -120,6 +129,20 @@ public sealed class SiloOptions
     /// attempt (a poison shard). Never set in production.
     /// </summary>
     public string? PoisonShard { get; set; }
+
+    /// <summary>
+    /// Test and bench device: also load the <c>sleep-MS</c> models (shards that take a fixed time without
+    /// using a core; <c>SleepFlowModel</c>), to simulate more silos than this machine has cores. Never set in production.
+    /// </summary>
+    public bool TestModels { get; set; }
+
+    /// <summary>
+    /// Cores this silo's threads may run on, as a Linux CPU list (<c>0</c>, <c>0,2</c>, <c>2-3</c>): the silo
+    /// pins every thread of its process at start (sched_setaffinity) and new threads inherit it. Empty = no
+    /// pinning. Set <see cref="Workers"/> to match; <c>run-local-cluster --cpus</c> starts silos under
+    /// <c>taskset</c> instead, which also sizes the runtime (its processor count) to the pinned cores.
+    /// </summary>
+    public string? Cpus { get; set; }
 
     /// <summary>Test device: a pause before each shard, so fault tests can act mid-job on small jobs. Never set in production.</summary>
     public double ShardDelayMilliseconds { get; set; }

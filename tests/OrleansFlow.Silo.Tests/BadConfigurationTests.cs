@@ -55,6 +55,16 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         AssertOneLine(exit, error, $"OrleansFlow:Limits:{limit}");
     }
 
+    [Theory]
+    [InlineData("OrleansFlow__Cpus", "0,x", "OrleansFlow:Cpus")]
+    [InlineData("OrleansFlow__Cpus", "1023", "OrleansFlow:Cpus")]
+    [InlineData("OrleansFlow__PostgresPoolSize", "0", "OrleansFlow:PostgresPoolSize")]
+    public async Task BadCpusOrPoolSize_OneLineNamingTheSettingExitNonZero(string variable, string value, string setting)
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", [variable] = value });
+        AssertOneLine(exit, error, setting);
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     private void AssertOneLine(int exit, string error, string setting)
@@ -87,7 +97,7 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await process.WaitForExitAsync(timeout.Token);
         await stdout;
         return (process.ExitCode, await stderr);

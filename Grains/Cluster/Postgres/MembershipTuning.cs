@@ -4,12 +4,13 @@ namespace OrleansFlow.Cluster.Postgres;
 
 /// <summary>
 /// Orleans membership timings for a cluster on this project's hardware: a <c>kill -9</c>'d silo is
-/// declared Dead in about 2 s, while an idle 3-silo cluster raises no suspicion. Measured with real
-/// silo processes on PostgreSQL on the 2-core machine at load average ~35 (SiloProcessMembershipTests
-/// prints both): SIGKILL to Dead 1.4-2.1 s with 3 silos; 2.1 s against 11.2-12.4 s for Orleans'
-/// defaults when a tuned and a default cluster (6 processes) were killed side by side; no suspicion in
-/// 30 s idle (../shared/STACK.md, quieter machine: 0.8-1.0 s, none in 2 min). Until a silo is
-/// declared dead, calls to its grains hang.
+/// declared Dead within 5 s, while silos whose every core is busy with shards (and a machine loaded by
+/// other work besides) raise no suspicion. A killed process refuses connections, so its probes fail at
+/// once and detection takes about <see cref="NumMissedProbesLimit"/> probe periods plus the second
+/// vote; a live but busy silo answers late, and three consecutive late answers (the last through
+/// another silo, with twice the timeout) are needed before anyone suspects it. The silo host also
+/// keeps thread-pool threads free beyond its shards (SiloHost), so a probe never waits for the pool to
+/// grow behind CPU-bound shards. Measured on real silo processes (docs/cluster.md, "Membership tuning").
 /// </summary>
 public static class MembershipTuning
 {
@@ -20,8 +21,12 @@ public static class MembershipTuning
     /// </summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
-    /// <summary>Two missed probes in a row make a silo suspect one: one lost probe on a busy machine is not enough.</summary>
-    public const int NumMissedProbesLimit = 2;
+    /// <summary>
+    /// Three missed probes in a row make a silo suspect another: on a loaded machine two late answers
+    /// in a row happen (issue 16); the third probe goes through another silo (Orleans' indirect probe)
+    /// with twice the timeout. A killed silo is still suspected about 3 s after its death.
+    /// </summary>
+    public const int NumMissedProbesLimit = 3;
 
     /// <summary>Two silos must agree before a silo is declared Dead (with 3 silos: both survivors), so one confused prober cannot kill a healthy silo.</summary>
     public const int NumVotesForDeathDeclaration = 2;

@@ -10,7 +10,7 @@ namespace OrleansFlow.Cluster.Postgres;
 
 /// <summary>
 /// Orleans on the project's PostgreSQL: ADO.NET clustering, reminders and grain storage (Invariant
-/// <c>Npgsql</c>) in one schema that migration <c>003_orleans.sql</c> fills with the tables and the
+/// <c>Npgsql</c>) in one schema that migration <c>001_orleans.sql</c> fills with the tables and the
 /// <c>OrleansQuery</c> rows the providers read.
 /// </summary>
 /// <remarks>
@@ -28,6 +28,13 @@ public static class OrleansPostgres
 
     /// <summary>The schema used when the connection string sets no search path.</summary>
     public const string DefaultSchema = "orleansflow";
+
+    /// <summary>
+    /// Connections a silo opens to PostgreSQL at most (Npgsql's <c>Maximum Pool Size</c>) when its
+    /// connection string sets none: Orleans' membership, reminders and grain storage and the job catalog
+    /// share this one pool (see docs/cluster.md for the arithmetic at 50 silos).
+    /// </summary>
+    public const int DefaultPoolSize = 10;
 
     /// <summary>
     /// A silo clustered through PostgreSQL, with reminders and the <see cref="StorageName"/> grain
@@ -70,6 +77,23 @@ public static class OrleansPostgres
             options.ConnectionString = providers;
         });
         return client;
+    }
+
+    /// <summary>
+    /// The one connection string a silo's providers and job catalog use: <paramref name="connectionString"/>
+    /// with its search path resolved (see <see cref="SchemaOf"/>). Npgsql keeps one pool per distinct
+    /// string, so everything given this string shares one pool bounded by its <c>Maximum Pool Size</c>.
+    /// </summary>
+    public static string ProvidersConnectionString(string connectionString) => Resolve(connectionString).ConnectionString;
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with <c>Maximum Pool Size</c> = <paramref name="poolSize"/>
+    /// (the silo's <c>PostgresPoolSize</c>; a value in the string itself is replaced).
+    /// </summary>
+    public static string WithPoolSize(string connectionString, int poolSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(poolSize, 1);
+        return new NpgsqlConnectionStringBuilder(Parse(connectionString).ConnectionString) { MaxPoolSize = poolSize }.ConnectionString;
     }
 
     /// <summary><paramref name="connectionString"/> with its search path set to <paramref name="schema"/>.</summary>

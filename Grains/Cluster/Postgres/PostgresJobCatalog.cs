@@ -6,71 +6,75 @@ using OrleansFlow.Jobs;
 namespace OrleansFlow.Cluster.Postgres;
 
 /// <summary>
-/// The job catalog in the cluster's PostgreSQL schema (migration <c>004_job_catalog.sql</c>), next to
+/// The job catalog in the cluster's PostgreSQL schema (migration <c>002_job_catalog.sql</c>), next to
 /// Orleans' own tables; the connection string's search path picks the schema as for Orleans.
 /// </summary>
-public sealed class PostgresJobCatalog(NpgsqlDataSource dataSource) : IJobCatalog, IAsyncDisposable
+/// <remarks>Connections come from the pool Orleans' providers share (<see cref="PostgresStatements"/>).</remarks>
+public sealed class PostgresJobCatalog(PostgresStatements statements) : IJobCatalog, IAsyncDisposable
 {
-    /// <summary>A catalog on <paramref name="connectionString"/>, in the schema its search path names (default <c>orleansflow</c>).</summary>
-    public static PostgresJobCatalog Create(string connectionString) => new(DataSource(connectionString));
-
-    /// <summary>Connections to the schema <paramref name="connectionString"/>'s search path names, for the project's own tables.</summary>
-    public static NpgsqlDataSource DataSource(string connectionString) =>
-        NpgsqlDataSource.Create(OrleansPostgres.ConnectionString(connectionString, OrleansPostgres.SchemaOf(connectionString)));
+    /// <summary>
+    /// A catalog on <paramref name="connectionString"/>, in the schema its search path names (default
+    /// <c>orleansflow</c>), sharing the pool of Orleans' providers on the same string.
+    /// </summary>
+    public static PostgresJobCatalog Create(string connectionString) => new(PostgresStatements.For(connectionString));
 
     public async Task<CatalogAdd> AddAsync(JobSubmission submission, CancellationToken cancellationToken)
     {
-        await using var insert = Command("AddJob");
-        insert.Parameters.AddWithValue("id", submission.Id.Value);
-        insert.Parameters.Add(new NpgsqlParameter("spec", NpgsqlDbType.Jsonb) { Value = JobJson.Serialize(submission.Spec) });
-        insert.Parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)submission.IdempotencyKey ?? DBNull.Value });
-        insert.Parameters.AddWithValue("max_attempts", submission.MaxAttempts);
-        insert.Parameters.AddWithValue("outstanding_shards", submission.Spec.ShardCount);
-        if (await ReadEntryAsync(insert, cancellationToken) is { } created)
+        // One connection at a time: the insert's goes back to the pool before the select takes one.
+        await using (var insert = await CommandAsync("AddJob", cancellationToken))
         {
-            return new CatalogAdd(created, Created: true);
+            insert.Parameters.AddWithValue("id", submission.Id.Value);
+            insert.Parameters.Add(new NpgsqlParameter("spec", NpgsqlDbType.Jsonb) { Value = JobJson.Serialize(submission.Spec) });
+            insert.Parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)submission.IdempotencyKey ?? DBNull.Value });
+            insert.Parameters.AddWithValue("max_attempts", submission.MaxAttempts);
+            insert.Parameters.AddWithValue("outstanding_shards", submission.Spec.ShardCount);
+            if (await ReadEntryAsync(insert, cancellationToken) is { } created)
+            {
+                return new CatalogAdd(created, Created: true);
+            }
         }
 
         // The key was taken (its inserter committed while this insert waited): return that job.
-        await using var select = Command("GetJobByIdempotencyKey");
+        await using var select = await CommandAsync("GetJobByIdempotencyKey", cancellationToken);
         select.Parameters.AddWithValue("idempotency_key", submission.IdempotencyKey!);
         return new CatalogAdd(await ReadEntryAsync(select, cancellationToken) ?? throw new InvalidOperationException("idempotency key conflict without a job"), Created: false);
     }
 
     public async Task<CatalogEntry?> GetAsync(JobId id, CancellationToken cancellationToken)
     {
-        await using var command = Command("GetJob");
+        await using var command = await CommandAsync("GetJob", cancellationToken);
         command.Parameters.AddWithValue("id", id.Value);
         return await ReadEntryAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<JobId>> ListAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var command = Command("ListJobs");
+        await using var command = await CommandAsync("ListJobs", cancellationToken);
         command.Parameters.AddWithValue("limit", limit);
         return await ReadIdsAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<JobId>> ListUnfinishedAsync(CancellationToken cancellationToken)
     {
-        await using var command = Command("ListUnfinishedJobs");
+        await using var command = await CommandAsync("ListUnfinishedJobs", cancellationToken);
         return await ReadIdsAsync(command, cancellationToken);
     }
 
     public async Task ReportAsync(JobId id, int outstandingShards, bool finished, CancellationToken cancellationToken)
     {
-        await using var command = Command("ReportJob");
+        await using var command = await CommandAsync("ReportJob", cancellationToken);
         command.Parameters.AddWithValue("id", id.Value);
         command.Parameters.AddWithValue("outstanding_shards", outstandingShards);
         command.Parameters.AddWithValue("finished", finished);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    /// <summary>Nothing to release: the pool is Npgsql's, shared with Orleans' providers, and outlives the catalog.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private NpgsqlCommand Command(string name) => dataSource.CreateCommand(PostgresSql.Get(name));
+    private Task<PooledCommand> CommandAsync(string name, CancellationToken cancellationToken) => statements.CommandAsync(name, cancellationToken);
 
-    private static async Task<CatalogEntry?> ReadEntryAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<CatalogEntry?> ReadEntryAsync(PooledCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -85,7 +89,7 @@ public sealed class PostgresJobCatalog(NpgsqlDataSource dataSource) : IJobCatalo
             reader.GetFieldValue<DateTimeOffset>(3));
     }
 
-    private static async Task<IReadOnlyList<JobId>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<JobId>> ReadIdsAsync(PooledCommand command, CancellationToken cancellationToken)
     {
         var ids = new List<JobId>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -44,35 +43,43 @@ public sealed partial class PostgresMigrator
         $"'{schema}' is not a schema name: use 1-63 characters of a-z, 0-9 and '_', starting with a letter or '_' but not 'pg_'";
 
     /// <summary>Creates the schema if needed and applies every migration it lacks, each in its own transaction.</summary>
+    /// <remarks>
+    /// Each step takes a transaction-level advisory lock (<c>pg_advisory_xact_lock</c>), not a session
+    /// lock: behind PgBouncer in transaction pooling a session's statements may run on different server
+    /// connections, so a session lock could be taken on one and "released" on another (k8s/components/pgbouncer).
+    /// Every silo waits on the lock while one migrates a version, then finds it applied.
+    /// </remarks>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        // A session lock (not a transaction lock) so each migration commits on its own; every silo
-        // waits here while one migrates, then finds the versions applied.
-        await ExecuteAsync(connection, "SELECT pg_advisory_lock(@key)", cancellationToken, ("key", LockKey(_schema)));
-        try
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            await LockAsync(connection, cancellationToken);
             await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"", cancellationToken);
             await ExecuteAsync(connection, PostgresSql.Get("CreateMigrationsTable"), cancellationToken);
-            var applied = await AppliedVersionsAsync(connection, cancellationToken);
-            foreach (var migration in PostgresSql.Migrations.Where(m => !applied.Contains(m.Version)))
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await ExecuteAsync(connection, migration.Sql, cancellationToken);
-                await ExecuteAsync(connection, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", cancellationToken,
-                    ("version", migration.Version), ("name", migration.Name));
-                await transaction.CommitAsync(cancellationToken);
-                LogMigrationApplied(_logger, migration.Version, migration.Name, _schema);
-            }
+            await transaction.CommitAsync(cancellationToken);
         }
-        finally
+
+        foreach (var migration in PostgresSql.Migrations)
         {
-            if (connection.State == ConnectionState.Open)
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await LockAsync(connection, cancellationToken);
+            if ((await AppliedVersionsAsync(connection, cancellationToken)).Contains(migration.Version))
             {
-                await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey(_schema)));
+                await transaction.RollbackAsync(cancellationToken);
+                continue;
             }
+
+            await ExecuteAsync(connection, migration.Sql, cancellationToken);
+            await ExecuteAsync(connection, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", cancellationToken,
+                ("version", migration.Version), ("name", migration.Name));
+            await transaction.CommitAsync(cancellationToken);
+            LogMigrationApplied(_logger, migration.Version, migration.Name, _schema);
         }
     }
+
+    private Task LockAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", LockKey(_schema)));
 
     /// <summary>The highest applied version, 0 when the schema has none (or does not exist).</summary>
     public async Task<int> CurrentVersionAsync(CancellationToken cancellationToken)

@@ -4,19 +4,20 @@ using OrleansFlow.Ids;
 
 namespace OrleansFlow.Cluster.Postgres;
 
-/// <summary>The shard ledger in the cluster's PostgreSQL schema (migration <c>005_job_shards.sql</c>).</summary>
-public sealed class PostgresShardLedger(NpgsqlDataSource dataSource) : IShardLedger
+/// <summary>The shard ledger in the cluster's PostgreSQL schema (migration <c>003_job_shards.sql</c>).</summary>
+/// <remarks>Connections come from the pool Orleans' providers share (<see cref="PostgresStatements"/>).</remarks>
+public sealed class PostgresShardLedger(PostgresStatements statements) : IShardLedger
 {
     public async Task<long> ClaimAsync(JobId job, CancellationToken cancellationToken)
     {
-        await using var command = Command("ClaimShardLedger");
+        await using var command = await statements.CommandAsync("ClaimShardLedger", cancellationToken);
         command.Parameters.AddWithValue("job", job.Value);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<IReadOnlyList<ShardRow>> ReadAsync(JobId job, CancellationToken cancellationToken)
     {
-        await using var command = Command("ReadShards");
+        await using var command = await statements.CommandAsync("ReadShards", cancellationToken);
         command.Parameters.AddWithValue("job", job.Value);
         var rows = new List<ShardRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -38,7 +39,7 @@ public sealed class PostgresShardLedger(NpgsqlDataSource dataSource) : IShardLed
 
     public async Task WriteAsync(JobId job, long epoch, IReadOnlyCollection<ShardRow> rows, CancellationToken cancellationToken)
     {
-        await using var command = Command("WriteShards");
+        await using var command = await statements.CommandAsync("WriteShards", cancellationToken);
         command.Parameters.AddWithValue("job", job.Value);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("shards", rows.Select(r => r.Index).ToArray());
@@ -54,6 +55,4 @@ public sealed class PostgresShardLedger(NpgsqlDataSource dataSource) : IShardLed
             throw new ShardLedgerFencedException(job, epoch);
         }
     }
-
-    private NpgsqlCommand Command(string name) => dataSource.CreateCommand(PostgresSql.Get(name));
 }

@@ -217,7 +217,7 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     }
 
     /// <remarks>
-    /// The shard ledger is now each scheduler grain's state; the job catalog (migration 004) keeps each
+    /// The shard ledger is now each scheduler grain's state; the job catalog (migration 002) keeps each
     /// unfinished job's outstanding shards for KEDA: <c>SELECT coalesce(sum(outstanding_shards), 0) FROM
     /// orleansflow.jobs WHERE finished_at IS NULL</c>. The schema is the Postgres connection string's search path.
     /// </remarks>
@@ -304,7 +304,7 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
                 File.Copy(example, example[..^".example".Length]);
             }
 
-            foreach (var overlay in new[] { "dev", "prod" })
+            foreach (var overlay in new[] { "dev", "prod", "dev-pgbouncer" })
             {
                 var start = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(copy, "overlays", overlay)]) { RedirectStandardOutput = true, RedirectStandardError = true };
                 using var process = Process.Start(start)!;
@@ -313,8 +313,11 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
                 await process.WaitForExitAsync();
                 Assert.True(process.ExitCode == 0, $"kubectl kustomize overlays/{overlay}: {error}");
                 Assert.Contains("kind: ScaledObject", output, StringComparison.Ordinal);
-                Assert.Contains($"namespace: {(overlay == "dev" ? "orleansflow-dev" : "orleansflow")}", output, StringComparison.Ordinal);
+                Assert.Contains($"namespace: {(overlay.StartsWith("dev", StringComparison.Ordinal) ? "orleansflow-dev" : "orleansflow")}", output, StringComparison.Ordinal);
                 Assert.Equal(overlay == "prod", output.Contains("nvidia.com/gpu: \"1\"", StringComparison.Ordinal));
+                // The PgBouncer component: transaction pooling, and the silos' connection string pointed at it.
+                Assert.Equal(overlay == "dev-pgbouncer", output.Contains("pool_mode = transaction", StringComparison.Ordinal));
+                Assert.Equal(overlay == "dev-pgbouncer", output.Contains("OrleansFlow__Postgres: Host=orleansflow-pgbouncer;Port=6432", StringComparison.Ordinal));
             }
         }
         finally
