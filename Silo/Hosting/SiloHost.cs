@@ -14,7 +14,7 @@ namespace OrleansFlow.Silo.Hosting;
 /// Wires a silo: an ASP.NET Core host with an Orleans silo (<c>UseOrleans</c>) running the sampler and
 /// scheduler grains, the blob store, the job catalog, the HTTP API and the dashboard.
 /// </summary>
-public static class SiloHost
+public static partial class SiloHost
 {
     /// <summary>
     /// Time given to the host on SIGTERM: enough to hand back shards, leave the membership table and
@@ -131,17 +131,15 @@ public static class SiloHost
         }
     }
 
-    /// <summary>Ready once the silo joined the cluster and the job catalog answers; never once SIGTERM started the drain.</summary>
-    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IJobCatalog catalog, CancellationToken ct)
+    /// <summary>
+    /// Ready once the silo joined the cluster and the job catalog answers; never once SIGTERM started the drain.
+    /// The probe is unauthenticated: it answers "ready" or "not ready" and nothing else; why is in the silo's log.
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IJobCatalog catalog, ILoggerFactory logs, CancellationToken ct)
     {
-        if (readiness.IsDraining)
+        if (readiness.IsDraining || !readiness.IsMigrated)
         {
-            return Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        if (!readiness.IsMigrated)
-        {
-            return Results.Text("silo starting", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return NotReady;
         }
 
         try
@@ -151,9 +149,15 @@ public static class SiloHost
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Results.Text($"job catalog unreachable: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            LogCatalogUnreachable(logs.CreateLogger(typeof(SiloReadiness)), e);
+            return NotReady;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "/readyz: not ready, the job catalog does not answer")]
+    private static partial void LogCatalogUnreachable(ILogger logger, Exception error);
+
+    private static IResult NotReady => Results.Text("not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>Settings that would make the silo unsafe or useless stop it at start with a one-line reason.</summary>
     private static void Validate(SiloOptions options)

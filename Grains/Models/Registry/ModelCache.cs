@@ -37,6 +37,9 @@ public sealed class ModelCache
         AdoptCompleteEntries();
     }
 
+    /// <summary>The cache's directory (absolute): entries are <c>ROOT/&lt;kind prefix&gt;/&lt;name&gt;/&lt;file&gt;</c>.</summary>
+    public string Root => _options.Root;
+
     /// <summary>Downloads so far (one per entry fetched from the registry, including failed ones).</summary>
     public int Downloads { get; private set; }
 
