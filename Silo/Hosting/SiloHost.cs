@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
+using OrleansFlow.Models.Registry;
 using OrleansFlow.Silo.Api;
 using OrleansFlow.Silo.Telemetry;
 using OrleansFlow.Storage;
@@ -41,6 +42,8 @@ public static partial class SiloHost
         builder.Services.AddSingleton(new SiloIdentity(nodeId, $"{advertised}:{options.SiloPort}"));
         builder.Services.AddSingleton<SiloReadiness>();
         var blobs = BlobStores.Create(options.Store, options.StoreContainer);
+        // Key files are read at start: a missing or malformed one stops the silo naming its setting.
+        var registryTrust = RegistryTrust.FromFiles(options.RegistryKeys, $"{SiloOptions.Section}:{nameof(SiloOptions.RegistryKeys)}");
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.SiloOptions>(orleans => orleans.SiloName = nodeId);
@@ -59,7 +62,7 @@ public static partial class SiloHost
             silo.UseOrleansFlowKubernetes();
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
             // Over the API only registry names load (docs/models.md); replaces the catalog's local paths.
-            silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId));
+            silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId, registryTrust));
             silo.Services.AddSingleton<IModelLoader, RegistryModelLoader>();
             silo.AddOrleansFlow(new OrleansFlowOptions
             {

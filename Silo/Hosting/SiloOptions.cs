@@ -44,6 +44,13 @@ public sealed class SiloOptions
     /// <summary>The registry's container when <see cref="Models"/> is a connection string (default: <see cref="StoreContainer"/>).</summary>
     public string? ModelsContainer { get; set; }
 
+    /// <summary>
+    /// Public keys (PEM files, comma-separated) registry entries must be signed with (docs/models.md, "Signed
+    /// entries"). Set: an entry without a valid signature by one of them is refused and nothing of it loads.
+    /// Empty: entries are checked against their manifest's SHA-256 only.
+    /// </summary>
+    public string? RegistryKeys { get; set; }
+
     /// <summary>Local directory the registry's entries are downloaded into, in a folder per <see cref="NodeId"/>; it belongs to one registry.</summary>
     public string ModelCache { get; set; } = "model-cache";
 

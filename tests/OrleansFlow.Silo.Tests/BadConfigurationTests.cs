@@ -55,6 +55,13 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         AssertOneLine(exit, error, $"OrleansFlow:Limits:{limit}");
     }
 
+    [Fact]
+    public async Task RegistryKeyFileMissing_OneLineNamingRegistryKeysExitNonZero()
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", ["OrleansFlow__RegistryKeys"] = _scratch.Combine("no-such.pem") });
+        AssertOneLine(exit, error, "OrleansFlow:RegistryKeys");
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     private void AssertOneLine(int exit, string error, string setting)
