@@ -42,8 +42,9 @@ public static partial class SiloHost
         builder.Services.AddSingleton(new SiloIdentity(nodeId, $"{advertised}:{options.SiloPort}"));
         builder.Services.AddSingleton<SiloReadiness>();
         var blobs = BlobStores.Create(options.Store, options.StoreContainer);
-        // Key files are read at start: a missing or malformed one stops the silo naming its setting.
+        // Key and certificate files are read at start: a missing or malformed one stops the silo naming its setting.
         var registryTrust = RegistryTrust.FromFiles(options.RegistryKeys, $"{SiloOptions.Section}:{nameof(SiloOptions.RegistryKeys)}");
+        var tls = ClusterTlsOf(options);
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.SiloOptions>(orleans => orleans.SiloName = nodeId);
@@ -59,6 +60,7 @@ public static partial class SiloHost
                 endpoints.GatewayPort = options.GatewayPort;
             });
             ClusterProviders.Use(silo, options);
+            tls?.Apply(silo);
             silo.UseOrleansFlowKubernetes();
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
             // Over the API only registry names load (docs/models.md); replaces the catalog's local paths.
@@ -188,6 +190,23 @@ public static partial class SiloHost
         {
             throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back shards)");
         }
+    }
+
+    /// <summary>Mutual TLS when <see cref="SiloOptions.TlsCertificate"/> is set; its files are read now, so a bad one stops the silo naming the setting.</summary>
+    private static ClusterTls? ClusterTlsOf(SiloOptions options)
+    {
+        const string Prefix = SiloOptions.Section + ":";
+        if (string.IsNullOrWhiteSpace(options.TlsCertificate))
+        {
+            return string.IsNullOrWhiteSpace(options.TlsCa) && string.IsNullOrWhiteSpace(options.TlsKey)
+                ? null
+                : throw new SpecException(Prefix + nameof(SiloOptions.TlsCertificate), "must be set with TlsCa/TlsKey: the silo's certificate (PEM)");
+        }
+
+        return string.IsNullOrWhiteSpace(options.TlsCa)
+            ? throw new SpecException(Prefix + nameof(SiloOptions.TlsCa), "must be set with TlsCertificate: the cluster's CA certificate (PEM)")
+            : ClusterTls.Load(options.TlsCertificate, string.IsNullOrWhiteSpace(options.TlsKey) ? null : options.TlsKey, options.TlsCa,
+                (Prefix + nameof(SiloOptions.TlsCertificate), Prefix + nameof(SiloOptions.TlsKey), Prefix + nameof(SiloOptions.TlsCa)));
     }
 
     private static IPAddress AdvertisedAddress(SiloOptions options)

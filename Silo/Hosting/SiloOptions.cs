@@ -72,6 +72,19 @@ public sealed class SiloOptions
     /// <summary>Port Orleans clients (the CLI's cluster mode) connect to (Orleans' <c>GatewayPort</c>).</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// This silo's certificate (PEM; EKU serverAuth and clientAuth) for mutual TLS on the silo and gateway
+    /// ports (<c>ClusterTls</c>). Set: every Orleans connection needs a certificate of <see cref="TlsCa"/>
+    /// (silos a silo certificate, clients one with clientAuth). Unset: the ports take anyone (development only).
+    /// </summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The private key of <see cref="TlsCertificate"/> (PEM); unset when the certificate file holds it.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The cluster's CA certificate (PEM): the only root a peer's certificate may chain to. Required with <see cref="TlsCertificate"/>.</summary>
+    public string? TlsCa { get; set; }
+
     /// <summary>Orleans' cluster id: silos with the same id (and database) form one cluster.</summary>
     public string ClusterId { get; set; } = DefaultClusterId;
 
