@@ -99,7 +99,8 @@ public sealed partial class SamplerGrain(
         catch (Exception e)
         {
             LogShardFailed(e, work.Job, work.Range.Index, work.Attempt);
-            return new ShardReport(ShardOutcome.Failed, generated, $"{e.GetType().Name}: {e.Message}");
+            // Clients read this as the job's error: the registry's names, not this silo's cache paths.
+            return new ShardReport(ShardOutcome.Failed, generated, loader.InNames($"{e.GetType().Name}: {e.Message}"));
         }
     }
 
@@ -119,7 +120,8 @@ public sealed partial class SamplerGrain(
         }
         catch (SpecException e)
         {
-            return SpecError.Of(e);
+            // Refusals name the spec's entries, never the cache files they were localized to.
+            return new SpecError(e.Field, loader.InNames(e.Message));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansFlow.Cluster;
 
 namespace OrleansFlow.Client.Cluster;
 
@@ -33,7 +34,7 @@ public abstract record ClusterTarget
 
         if (arguments.Url is { } url)
         {
-            foreach (var (option, given) in new[] { ("cluster-id", arguments.ClusterId is not null), ("connect-timeout", arguments.ConnectTimeoutSeconds is not null) })
+            foreach (var (option, given) in new[] { ("cluster-id", arguments.ClusterId is not null), ("connect-timeout", arguments.ConnectTimeoutSeconds is not null), ("tls-cert", arguments.TlsCert is not null) })
             {
                 if (given)
                 {
@@ -75,10 +76,25 @@ public abstract record ClusterTarget
         }
 
         var gateways = arguments.OrleansPostgres is { } postgres ? OrleansGateways.FromPostgres(postgres) : OrleansGateways.FromList(arguments.Gateways!);
-        return new OrleansClient(gateways, clusterId, TimeSpan.FromSeconds(timeout));
+        return new OrleansClient(gateways, clusterId, TimeSpan.FromSeconds(timeout), TlsOf(arguments));
     }
 
     public abstract Task<IClusterJobs> ConnectAsync(CancellationToken cancellationToken);
+
+    /// <summary>The client certificate and CA of a cluster with mutual TLS, loaded now so a bad file is one line before anything runs.</summary>
+    private static ClusterTls? TlsOf(ClusterArguments arguments)
+    {
+        if (arguments.TlsCert is null)
+        {
+            return arguments.TlsKey is not null || arguments.TlsCa is not null
+                ? throw new SpecException(arguments.TlsKey is not null ? "tls-key" : "tls-ca", "needs --tls-cert (the client certificate)")
+                : null;
+        }
+
+        return arguments.TlsCa is null
+            ? throw new SpecException("tls-ca", "is required with --tls-cert: the cluster's CA certificate (PEM)")
+            : ClusterTls.Load(arguments.TlsCert, arguments.TlsKey, arguments.TlsCa, ("tls-cert", "tls-key", "tls-ca"));
+    }
 
     /// <summary>The silo API over HTTP, with its bearer token.</summary>
     public sealed record Http(Uri Address, string Token) : ClusterTarget
@@ -103,17 +119,18 @@ public abstract record ClusterTarget
     }
 
     /// <summary>The grains, through an Orleans client connected to the cluster's gateways.</summary>
-    public sealed record OrleansClient(OrleansGateways Gateways, string ClusterId, TimeSpan ConnectTimeout) : ClusterTarget
+    public sealed record OrleansClient(OrleansGateways Gateways, string ClusterId, TimeSpan ConnectTimeout, ClusterTls? Tls = null) : ClusterTarget
     {
         public override string Option => Gateways.Option;
 
         public override string Display => $"cluster '{ClusterId}'";
 
         public override async Task<IClusterJobs> ConnectAsync(CancellationToken cancellationToken) =>
-            new OrleansClusterJobs(await OrleansConnection.ConnectAsync(Gateways, ClusterId, ConnectTimeout, cancellationToken));
+            new OrleansClusterJobs(await OrleansConnection.ConnectAsync(Gateways, ClusterId, ConnectTimeout, cancellationToken, Tls));
     }
 }
 
 /// <summary>The cluster options of a job command as given (null = not given).</summary>
 public sealed record ClusterArguments(
-    string? Url = null, string? Token = null, string? OrleansPostgres = null, string? Gateways = null, string? ClusterId = null, double? ConnectTimeoutSeconds = null);
+    string? Url = null, string? Token = null, string? OrleansPostgres = null, string? Gateways = null, string? ClusterId = null, double? ConnectTimeoutSeconds = null,
+    string? TlsCert = null, string? TlsKey = null, string? TlsCa = null);

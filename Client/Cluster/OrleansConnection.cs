@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using OrleansFlow.Cluster;
 
 namespace OrleansFlow.Client.Cluster;
 
@@ -23,7 +24,8 @@ public sealed class OrleansConnection : IAsyncDisposable
     /// Connects to <paramref name="gateways"/> of cluster <paramref name="clusterId"/>, retrying until
     /// <paramref name="timeout"/>; a cluster with no reachable gateway by then is an error naming the option.
     /// </summary>
-    public static async Task<OrleansConnection> ConnectAsync(OrleansGateways gateways, string clusterId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="tls">The client certificate and CA of a cluster with mutual TLS; null for a cluster without.</param>
+    public static async Task<OrleansConnection> ConnectAsync(OrleansGateways gateways, string clusterId, TimeSpan timeout, CancellationToken cancellationToken, ClusterTls? tls = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var retry = new RetryUntil(DateTimeOffset.UtcNow + timeout);
@@ -36,6 +38,7 @@ public sealed class OrleansConnection : IAsyncDisposable
             });
             gateways.Configure(client);
             client.UseConnectionRetryFilter(retry);
+            tls?.Apply(client);
         });
         var host = builder.Build();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -48,9 +51,14 @@ public sealed class OrleansConnection : IAsyncDisposable
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
+            // A gateway that refuses the TLS handshake looks like one that is down: Orleans retries until the
+            // deadline (about every 8 s) and never says why, so the line says what to check.
             var cause = retry.LastError ?? e;
+            var hint = tls is null
+                ? " (a cluster with mutual TLS needs --tls-cert and --tls-ca)"
+                : " (or it refused this client's certificate: check --tls-cert and --tls-ca)";
             throw new SpecException(gateways.Option,
-                $"no gateway of cluster '{clusterId}' reachable through {gateways} within {timeout.TotalSeconds:0.#} s: {Cli.OneLine(cause.Message)}");
+                $"no gateway of cluster '{clusterId}' reachable through {gateways} within {timeout.TotalSeconds:0.#} s{hint}: {Cli.OneLine(cause.Message)}");
         }
     }
 

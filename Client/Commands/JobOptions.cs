@@ -75,9 +75,27 @@ internal sealed class JobOptions
         Description = $"Seconds to wait for an Orleans gateway (default {ClusterTarget.DefaultConnectTimeoutSeconds})",
     };
 
+    public Option<string?> TlsCert { get; } = new("--tls-cert")
+    {
+        Description = "Orleans client: this client's certificate (PEM, EKU clientAuth) for clusters with mutual TLS (default: $ORLEANSFLOW_TLS_CERT)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSFLOW_TLS_CERT"),
+    };
+
+    public Option<string?> TlsKey { get; } = new("--tls-key")
+    {
+        Description = "Orleans client: the certificate's private key (PEM; default: in --tls-cert, or $ORLEANSFLOW_TLS_KEY)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSFLOW_TLS_KEY"),
+    };
+
+    public Option<string?> TlsCa { get; } = new("--tls-ca")
+    {
+        Description = "Orleans client: the cluster's CA certificate (PEM) the silos' certificates must chain to (default: $ORLEANSFLOW_TLS_CA)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSFLOW_TLS_CA"),
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Registry, Cluster, Token, OrleansPostgres, Gateways, ClusterId, ConnectTimeout })
+        foreach (var option in new Option[] { Model, Sampler, Samples, Seed, ShardSize, BatchSize, Guidance, Class, Unconditional, Out, Resume, Force, Workers, Quiet, Registry, Cluster, Token, OrleansPostgres, Gateways, ClusterId, ConnectTimeout, TlsCert, TlsKey, TlsCa })
         {
             command.Options.Add(option);
         }
@@ -85,7 +103,8 @@ internal sealed class JobOptions
 
     /// <summary>The cluster options as given, for <see cref="ClusterTarget.From"/>.</summary>
     public ClusterArguments ToClusterArguments(ParseResult result) => new(
-        result.GetValue(Cluster), result.GetValue(Token), result.GetValue(OrleansPostgres), result.GetValue(Gateways), result.GetValue(ClusterId), result.GetValue(ConnectTimeout));
+        result.GetValue(Cluster), result.GetValue(Token), result.GetValue(OrleansPostgres), result.GetValue(Gateways), result.GetValue(ClusterId), result.GetValue(ConnectTimeout),
+        result.GetValue(TlsCert), result.GetValue(TlsKey), result.GetValue(TlsCa));
 
     /// <summary>The spec these options describe; <paramref name="customize"/> adds kind-specific fields.</summary>
     public JobSpec ToSpec(ParseResult result, Func<JobSpec, JobSpec>? customize = null)

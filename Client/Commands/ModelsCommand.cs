@@ -7,7 +7,7 @@ using OrleansFlow.Storage;
 namespace OrleansFlow.Client.Commands;
 
 /// <summary>
-/// <c>orleansflow models push|list|show</c>: the model registry (docs/models.md) in the configured blob
+/// <c>orleansflow models push|list|show|sign</c>: the model registry (docs/models.md) in the configured blob
 /// store — the silo's settings (<c>OrleansFlow__Models</c>, else <c>OrleansFlow__Store</c>) unless
 /// <c>--store</c> says otherwise: a local directory, an Azure container URI, or a connection string.
 /// </summary>
@@ -35,14 +35,30 @@ internal static class ModelsCommand
 
         var source = new Argument<string>("path") { Description = "A model package directory (model.json) or mixture .json; a features .pt or reference .npz file" };
         var nameOption = new Option<string?>("--name") { Description = "Registry name (default: the directory or file name); name@version for a new version" };
-        var push = new Command("push", "Upload an entry under a new name (names are never overwritten)") { source, nameOption };
+        var signKey = new Option<string?>("--sign-key")
+        {
+            Description = "ECDSA P-256 private key (PEM) to sign the entry's manifest with; silos configured with OrleansFlow__RegistryKeys load only signed entries",
+        };
+        var push = new Command("push", "Upload an entry under a new name (names are never overwritten)") { source, nameOption, signKey };
         push.SetAction((result, ct) => RunAsync(error, async () =>
         {
             var path = result.GetValue(source)!;
             var name = RegistryName.Parse(result.GetValue(nameOption) ?? DefaultName(path), "--name");
-            var manifest = await Registry(result).PushAsync(Kind(result), path, name, ct);
+            using var key = result.GetValue(signKey) is { } keyFile ? RegistrySigning.LoadPrivateKey(keyFile, "--sign-key") : null;
+            var manifest = await Registry(result).PushAsync(Kind(result), path, name, ct, key);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"pushed {manifest.Kind.Field()} '{manifest.Name}': {manifest.Files.Count} files, {manifest.TotalBytes} bytes, sha256 checked on every download"));
+                $"pushed {manifest.Kind.Field()} '{manifest.Name}': {manifest.Files.Count} files, {manifest.TotalBytes} bytes, sha256 checked on every download{(key is null ? string.Empty : $", signed by key {RegistrySigning.KeyId(key)}")}"));
+        }));
+
+        var signName = new Argument<string>("name") { Description = "Registry name of an entry to sign" };
+        var requiredKey = new Option<string>("--sign-key") { Description = "ECDSA P-256 private key (PEM)", Required = true };
+        var sign = new Command("sign", "Add a signature by another key to an existing entry (key rotation, docs/models.md)") { signName, requiredKey };
+        sign.SetAction((result, ct) => RunAsync(error, async () =>
+        {
+            var name = RegistryName.Parse(result.GetValue(signName), "name");
+            using var key = RegistrySigning.LoadPrivateKey(result.GetValue(requiredKey)!, "--sign-key");
+            var keyId = await Registry(result).SignAsync(Kind(result), name, key, ct);
+            await output.WriteLineAsync($"signed {Kind(result).Field()} '{name}' with key {keyId}");
         }));
 
         var list = new Command("list", "Entries of --kind (all kinds with --kind all)");
@@ -72,6 +88,7 @@ internal static class ModelsCommand
         command.Subcommands.Add(push);
         command.Subcommands.Add(list);
         command.Subcommands.Add(show);
+        command.Subcommands.Add(sign);
         return command;
 
         ModelRegistry Registry(ParseResult result) => new(BlobStores.Create(result.GetValue(store)!, result.GetValue(container)));

@@ -18,6 +18,9 @@ public interface IModelLoader
 
     /// <summary>A summary made from a <see cref="Localize"/>d spec, told as <paramref name="submitted"/> (default: unchanged).</summary>
     JobSummary InNames(JobSummary summary, JobSpec submitted) => summary;
+
+    /// <summary>An error message that may name <see cref="Localize"/>d files, told in names (default: unchanged).</summary>
+    string InNames(string message) => message;
 }
 
 /// <summary>The built-in names: <c>gmm-demo</c>, <c>gmm:path.json</c> and model package directories.</summary>

@@ -15,5 +15,7 @@ public sealed class RegistryModelLoader(RegistryResolver registry) : IModelLoade
 
     public JobSpec Localize(JobSpec spec) => registry.Localize(spec);
 
-    public JobSummary InNames(JobSummary summary, JobSpec submitted) => RegistryResolver.InNames(summary, submitted);
+    public JobSummary InNames(JobSummary summary, JobSpec submitted) => registry.InNames(summary, submitted);
+
+    public string InNames(string message) => registry.InNames(message);
 }

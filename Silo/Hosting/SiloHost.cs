@@ -5,6 +5,7 @@ using Orleans.Dashboard;
 using OrleansFlow.Cluster;
 using OrleansFlow.Jobs;
 using OrleansFlow.Serving;
+using OrleansFlow.Models.Registry;
 using OrleansFlow.Silo.Api;
 using OrleansFlow.Silo.Telemetry;
 using OrleansFlow.Storage;
@@ -15,7 +16,7 @@ namespace OrleansFlow.Silo.Hosting;
 /// Wires a silo: an ASP.NET Core host with an Orleans silo (<c>UseOrleans</c>) running the sampler and
 /// scheduler grains, the blob store, the job catalog, the HTTP API and the dashboard.
 /// </summary>
-public static class SiloHost
+public static partial class SiloHost
 {
     /// <summary>
     /// Time given to the host on SIGTERM: enough to hand back shards, leave the membership table and
@@ -52,6 +53,9 @@ public static class SiloHost
             services.GetRequiredService<GenerateExecutor>(),
             new GenerateBatchOptions(TimeSpan.FromMilliseconds(options.GenerateBatchWaitMilliseconds), options.GenerateMaxBatchSamples)));
         var blobs = BlobStores.Create(options.Store, options.StoreContainer);
+        // Key and certificate files are read at start: a missing or malformed one stops the silo naming its setting.
+        var registryTrust = RegistryTrust.FromFiles(options.RegistryKeys, $"{SiloOptions.Section}:{nameof(SiloOptions.RegistryKeys)}");
+        var tls = ClusterTlsOf(options);
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.SiloOptions>(orleans => orleans.SiloName = nodeId);
@@ -67,10 +71,11 @@ public static class SiloHost
                 endpoints.GatewayPort = options.GatewayPort;
             });
             ClusterProviders.Use(silo, options);
+            tls?.Apply(silo);
             silo.UseOrleansFlowKubernetes();
             silo.Services.AddSingleton<IJobStorage>(new SharedJobStorage(blobs));
             // Over the API only registry names load (docs/models.md); replaces the catalog's local paths.
-            silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId));
+            silo.Services.AddSingleton(_ => SiloRegistry.CreateResolver(options, nodeId, registryTrust));
             silo.Services.AddSingleton<RegistryModelLoader>();
             silo.Services.AddSingleton<IModelLoader>(services => options.TestModels
                 ? new TestModelLoader(services.GetRequiredService<RegistryModelLoader>())
@@ -147,17 +152,15 @@ public static class SiloHost
         }
     }
 
-    /// <summary>Ready once the silo joined the cluster and the job catalog answers; never once SIGTERM started the drain.</summary>
-    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IJobCatalog catalog, CancellationToken ct)
+    /// <summary>
+    /// Ready once the silo joined the cluster and the job catalog answers; never once SIGTERM started the drain.
+    /// The probe is unauthenticated: it answers "ready" or "not ready" and nothing else; why is in the silo's log.
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(SiloReadiness readiness, IJobCatalog catalog, ILoggerFactory logs, CancellationToken ct)
     {
-        if (readiness.IsDraining)
+        if (readiness.IsDraining || !readiness.IsMigrated)
         {
-            return Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        if (!readiness.IsMigrated)
-        {
-            return Results.Text("silo starting", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return NotReady;
         }
 
         try
@@ -167,7 +170,8 @@ public static class SiloHost
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Results.Text($"job catalog unreachable: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            LogCatalogUnreachable(logs.CreateLogger(typeof(SiloReadiness)), e);
+            return NotReady;
         }
     }
 
@@ -183,6 +187,11 @@ public static class SiloHost
         ThreadPool.GetMinThreads(out var workerThreads, out var completionThreads);
         ThreadPool.SetMinThreads(Math.Max(workerThreads, ((workers + 1) * Environment.ProcessorCount) + 4), completionThreads);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "/readyz: not ready, the job catalog does not answer")]
+    private static partial void LogCatalogUnreachable(ILogger logger, Exception error);
+
+    private static IResult NotReady => Results.Text("not ready", statusCode: StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>Settings that would make the silo unsafe or useless stop it at start with a one-line reason.</summary>
     private static void Validate(SiloOptions options)
@@ -225,6 +234,23 @@ public static class SiloHost
         {
             throw new SpecException("OrleansFlow:DrainDelaySeconds", $"must be 0-{ShutdownTimeout.TotalSeconds / 2} (half the shutdown timeout; the rest hands back shards)");
         }
+    }
+
+    /// <summary>Mutual TLS when <see cref="SiloOptions.TlsCertificate"/> is set; its files are read now, so a bad one stops the silo naming the setting.</summary>
+    private static ClusterTls? ClusterTlsOf(SiloOptions options)
+    {
+        const string Prefix = SiloOptions.Section + ":";
+        if (string.IsNullOrWhiteSpace(options.TlsCertificate))
+        {
+            return string.IsNullOrWhiteSpace(options.TlsCa) && string.IsNullOrWhiteSpace(options.TlsKey)
+                ? null
+                : throw new SpecException(Prefix + nameof(SiloOptions.TlsCertificate), "must be set with TlsCa/TlsKey: the silo's certificate (PEM)");
+        }
+
+        return string.IsNullOrWhiteSpace(options.TlsCa)
+            ? throw new SpecException(Prefix + nameof(SiloOptions.TlsCa), "must be set with TlsCertificate: the cluster's CA certificate (PEM)")
+            : ClusterTls.Load(options.TlsCertificate, string.IsNullOrWhiteSpace(options.TlsKey) ? null : options.TlsKey, options.TlsCa,
+                (Prefix + nameof(SiloOptions.TlsCertificate), Prefix + nameof(SiloOptions.TlsKey), Prefix + nameof(SiloOptions.TlsCa)));
     }
 
     private static IPAddress AdvertisedAddress(SiloOptions options)

@@ -53,6 +53,13 @@ public sealed class SiloOptions
     /// <summary>The registry's container when <see cref="Models"/> is a connection string (default: <see cref="StoreContainer"/>).</summary>
     public string? ModelsContainer { get; set; }
 
+    /// <summary>
+    /// Public keys (PEM files, comma-separated) registry entries must be signed with (docs/models.md, "Signed
+    /// entries"). Set: an entry without a valid signature by one of them is refused and nothing of it loads.
+    /// Empty: entries are checked against their manifest's SHA-256 only.
+    /// </summary>
+    public string? RegistryKeys { get; set; }
+
     /// <summary>Local directory the registry's entries are downloaded into, in a folder per <see cref="NodeId"/>; it belongs to one registry.</summary>
     public string ModelCache { get; set; } = "model-cache";
 
@@ -73,6 +80,19 @@ public sealed class SiloOptions
 
     /// <summary>Port Orleans clients (the CLI's cluster mode) connect to (Orleans' <c>GatewayPort</c>).</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// This silo's certificate (PEM; EKU serverAuth and clientAuth) for mutual TLS on the silo and gateway
+    /// ports (<c>ClusterTls</c>). Set: every Orleans connection needs a certificate of <see cref="TlsCa"/>
+    /// (silos a silo certificate, clients one with clientAuth). Unset: the ports take anyone (development only).
+    /// </summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The private key of <see cref="TlsCertificate"/> (PEM); unset when the certificate file holds it.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The cluster's CA certificate (PEM): the only root a peer's certificate may chain to. Required with <see cref="TlsCertificate"/>.</summary>
+    public string? TlsCa { get; set; }
 
     /// <summary>Orleans' cluster id: silos with the same id (and database) form one cluster.</summary>
     public string ClusterId { get; set; } = DefaultClusterId;

@@ -8,7 +8,7 @@ namespace OrleansFlow.Silo.Telemetry;
 
 /// <summary>
 /// The silo's OpenTelemetry: a MeterProvider over <see cref="OrleansFlowMetrics"/> and Orleans' own
-/// meter, read by <c>/metrics</c> (OpenTelemetry's Prometheus exporter) and, when
+/// meter (through <see cref="OrleansMeterBridge"/>), read by <c>/metrics</c> (OpenTelemetry's Prometheus exporter) and, when
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, exported over OTLP with the spans of shard runs,
 /// finalisations, generate requests and ASP.NET Core's request spans. The standard <c>OTEL_*</c>
 /// variables (protocol, headers, service name, resource attributes) apply as in any OpenTelemetry SDK.
@@ -31,11 +31,14 @@ public static class SiloTelemetry
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName;
         void Resource(ResourceBuilder resource) => resource.AddService(serviceName, serviceInstanceId: nodeId);
 
-        services.AddSingleton(_ =>
+        services.AddSingleton<OrleansMeterBridge>();
+        services.AddSingleton(provider =>
         {
+            // Orleans' meter goes out through the bridge: described, in base units (promtool-clean).
+            provider.GetRequiredService<OrleansMeterBridge>();
             var metrics = Sdk.CreateMeterProviderBuilder()
                 .ConfigureResource(Resource)
-                .AddMeter(OrleansFlowMetrics.Name, OrleansMeterName)
+                .AddMeter(OrleansFlowMetrics.Name, OrleansMeterBridge.MeterName)
                 // No response cache: every scrape collects, so a value read right after the work includes it.
                 .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0);
             if (otlp)

@@ -65,6 +65,22 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         AssertOneLine(exit, error, setting);
     }
 
+    [Fact]
+    public async Task RegistryKeyFileMissing_OneLineNamingRegistryKeysExitNonZero()
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", ["OrleansFlow__RegistryKeys"] = _scratch.Combine("no-such.pem") });
+        AssertOneLine(exit, error, "OrleansFlow:RegistryKeys");
+    }
+
+    [Theory]
+    [InlineData("TlsCertificate", "OrleansFlow:TlsCa")]
+    [InlineData("TlsCa", "OrleansFlow:TlsCertificate")]
+    public async Task TlsHalfConfigured_OneLineNamingTheMissingSettingExitNonZero(string given, string named)
+    {
+        var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", [$"OrleansFlow__{given}"] = _scratch.Combine("some.pem") });
+        AssertOneLine(exit, error, named);
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     private void AssertOneLine(int exit, string error, string setting)

@@ -177,7 +177,7 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
             try
             {
                 using var ready = await probe.GetAsync("readyz");
-                if (ready.StatusCode == HttpStatusCode.ServiceUnavailable && await ready.Content.ReadAsStringAsync() == "draining")
+                if (ready.StatusCode == HttpStatusCode.ServiceUnavailable && await ready.Content.ReadAsStringAsync() == "not ready")
                 {
                     unreadyAfter ??= clock.Elapsed.TotalSeconds;
                 }

@@ -47,7 +47,7 @@ public sealed class EvaluationSuiteClusterTests(PostgresFixture postgres)
     }
 
     /// <summary>The digits model (made self-contained: its features file copied in), eval features and reference batch, by name.</summary>
-    private static async Task PushDigitsAsync(string models, TestCluster cluster)
+    internal static async Task PushDigitsAsync(string models, TestCluster cluster)
     {
         var registry = new ModelRegistry(new LocalDirectoryBlobStore(cluster.StorePath));
         var package = Path.Combine(cluster.Root, "digits-rf");
@@ -66,7 +66,7 @@ public sealed class EvaluationSuiteClusterTests(PostgresFixture postgres)
         await registry.PushAsync(RegistryKind.Reference, Path.Combine(models, "digits-fid", "reference-batch.npz"), RegistryName.Parse("digits-batch", "name"), default);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

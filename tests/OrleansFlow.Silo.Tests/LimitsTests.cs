@@ -53,7 +53,7 @@ public sealed class LimitsTests(PostgresFixture postgres)
         var outDirectory = Path.Combine(cluster.Root, "out");
         var stderr = new StringWriter();
         var exit = await Cli.RunAsync(
-            ["fid", "--samples", "2000", "--shard-size", "100", "--quiet", "--orleans-postgres", OrleansPostgres.ConnectionString(postgres.Server.ConnectionString, cluster.Schema), "--cluster-id", cluster.Schema, "--out", outDirectory],
+            ["fid", "--samples", "2000", "--shard-size", "100", "--quiet", "--connect-timeout", "120", "--orleans-postgres", OrleansPostgres.ConnectionString(postgres.Server.ConnectionString, cluster.Schema), "--cluster-id", cluster.Schema, "--out", outDirectory],
             new StringWriter(), stderr);
         Assert.Equal(ExitCodes.BadInput, exit);
         // The CLI names its option for the field.

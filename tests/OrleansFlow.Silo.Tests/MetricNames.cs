@@ -43,10 +43,7 @@ internal static class MetricNames
         || new[] { "_bucket", "_sum", "_count" }.Any(suffix => series.EndsWith(suffix, StringComparison.Ordinal)
             && Families.TryGetValue(series[..^suffix.Length], out var type) && type == "histogram");
 
-    /// <summary>
-    /// The lines of OrleansFlow's own families (HELP, TYPE and samples), for promtool: Orleans'
-    /// families draw warnings about their units (milliseconds, megabytes) that are not ours to fix.
-    /// </summary>
+    /// <summary>The lines of OrleansFlow's own families (HELP, TYPE and samples).</summary>
     public static string OursOnly(string text) => string.Join('\n', text.Split('\n').Where(line =>
         (line.StartsWith("# ", StringComparison.Ordinal) ? line.Split(' ') is [_, _, var name, ..] && name.StartsWith(Prefix, StringComparison.Ordinal)
             : line.StartsWith(Prefix, StringComparison.Ordinal)))) + "\n";

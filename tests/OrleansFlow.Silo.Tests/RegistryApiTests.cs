@@ -128,6 +128,40 @@ public sealed class RegistryApiTests(PostgresFixture postgres)
         Assert.Equal(job.Summary.Fid, fixedJob.Summary!.Fid);
     }
 
+    [Fact]
+    public async Task Registry_SiloTrustingAPublicKey_RefusesAnUnsignedEntryWith400_RunsTheSignedOne()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var root = Path.Combine(Path.GetTempPath(), "orleansflow-keys-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var publicKey = Path.Combine(root, "registry.pub.pem");
+        await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
+        try
+        {
+            await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 1, new ClusterSettings { Environment = new Dictionary<string, string> { ["OrleansFlow__RegistryKeys"] = publicKey } });
+            var registry = new ModelRegistry(new LocalDirectoryBlobStore(cluster.StorePath));
+            var source = Path.Combine(cluster.Root, "mixture.json");
+            await File.WriteAllTextAsync(source, Mixture);
+            await registry.PushAsync(RegistryKind.Model, source, RegistryName.Parse("mix-unsigned", "name"), default);
+            await registry.PushAsync(RegistryKind.Model, source, RegistryName.Parse("mix-signed", "name"), default, key);
+            using var http = cluster.Http();
+
+            using var refused = await http.PostAsJsonAsync("v1/generate", new { model = "mix-unsigned", sampler = "euler:steps=2", samples = 2, format = "array" });
+            using var served = await http.PostAsJsonAsync("v1/generate", new { model = "mix-signed", sampler = "euler:steps=2", samples = 2, format = "array" });
+
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var error = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("model", error.GetProperty("field").GetString());
+            Assert.StartsWith("model: model 'mix-unsigned' is not signed by a key this silo trusts", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(cluster.Root, "model-cache", cluster.Silos[0].NodeId, "models", "mix-unsigned")));
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static async Task<string> AssertBadRequestAsync(HttpResponseMessage response, string field, string value)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -77,9 +77,18 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         var cluster = new TestCluster(postgres, root, values) { Schema = schema };
-        for (var i = 0; i < silos; i++)
+        try
         {
-            await cluster.StartAdditionalSiloAsync();
+            for (var i = 0; i < silos; i++)
+            {
+                await cluster.StartAdditionalSiloAsync();
+            }
+        }
+        catch
+        {
+            // A silo that never became ready must not outlive the test (it would load the machine for the next ones).
+            await cluster.DisposeAsync();
+            throw;
         }
 
         return cluster;

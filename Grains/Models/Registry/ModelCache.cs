@@ -37,7 +37,10 @@ public sealed class ModelCache
         AdoptCompleteEntries();
     }
 
-    /// <summary>Downloads so far (one per entry fetched from the registry, including failed ones).</summary>
+    /// <summary>The cache's directory (absolute): entries are <c>ROOT/&lt;kind prefix&gt;/&lt;name&gt;/&lt;file&gt;</c>.</summary>
+    public string Root => _options.Root;
+
+    /// <summary>Downloads so far (one per entry fetched from the registry, including failed ones; not the checks of adopted entries).</summary>
     public int Downloads { get; private set; }
 
     /// <summary>Entries deleted to keep within the budget so far.</summary>
@@ -68,7 +71,7 @@ public sealed class ModelCache
             Task download;
             lock (_lock)
             {
-                if (_entries.TryGetValue(key, out var slot))
+                if (_entries.TryGetValue(key, out var slot) && slot.Checked)
                 {
                     slot.Pins++;
                     slot.LastUse = ++_useCounter;
@@ -78,9 +81,8 @@ public sealed class ModelCache
                 if (!_downloads.TryGetValue(key, out download!))
                 {
                     // Not the caller's token: a download others wait on must not die with the first caller.
-                    download = Task.Run(() => DownloadAsync(kind, name, CancellationToken.None), CancellationToken.None);
+                    download = Task.Run(() => CheckOrDownloadAsync(kind, name, CancellationToken.None), CancellationToken.None);
                     _downloads[key] = download;
-                    Downloads++;
                 }
             }
 
@@ -88,45 +90,45 @@ public sealed class ModelCache
         }
     }
 
-    private async Task DownloadAsync(RegistryKind kind, RegistryName name, CancellationToken cancellationToken)
+    /// <summary>
+    /// An entry found on disk at start (<see cref="AdoptCompleteEntries"/>) is used only after its files are
+    /// hashed again against the registry's manifest (whose signature is checked again when the registry
+    /// requires signatures): anyone who could write to the cache folder while the silo was down could
+    /// otherwise choose what it loads. An entry that fails is deleted and downloaded afresh.
+    /// </summary>
+    private async Task CheckOrDownloadAsync(RegistryKind kind, RegistryName name, CancellationToken cancellationToken)
     {
         var key = (kind, name.Value);
         try
         {
-            var manifest = await _registry.FindAsync(kind, name, cancellationToken)
-                ?? throw new SpecException(kind.Field(), $"no {kind.Field()} named '{name}' in the registry (orleansflow models list shows what there is; orleansflow models push adds one)");
-            var final = EntryDirectory(kind, name);
-            var partial = Path.Combine(_options.Root, PartialFolder, Guid.NewGuid().ToString("N"));
-            try
-            {
-                foreach (var file in manifest.Files)
-                {
-                    await FetchAsync(manifest, file, Path.Combine(partial, file.Path.Replace('/', Path.DirectorySeparatorChar)), cancellationToken);
-                }
-
-                // The marker goes in last: a directory without one was never complete.
-                await File.WriteAllBytesAsync(Path.Combine(partial, EntryMarker), manifest.ToJson(), cancellationToken);
-                Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-                if (Directory.Exists(final))
-                {
-                    Directory.Delete(final, recursive: true);
-                }
-
-                Directory.Move(partial, final);
-            }
-            finally
-            {
-                if (Directory.Exists(partial))
-                {
-                    Directory.Delete(partial, recursive: true);
-                }
-            }
-
+            Slot? adopted;
             lock (_lock)
             {
-                _entries[key] = new Slot(manifest, final) { LastUse = ++_useCounter };
-                EnforceBudget(except: key);
+                adopted = _entries.TryGetValue(key, out var slot) && !slot.Checked ? slot : null;
             }
+
+            if (adopted is not null && await StillGoodAsync(kind, name, adopted, cancellationToken))
+            {
+                lock (_lock)
+                {
+                    adopted.Checked = true;
+                }
+
+                return;
+            }
+
+            if (adopted is not null)
+            {
+                lock (_lock)
+                {
+                    if (_entries.Remove(key))
+                    {
+                        Discard(adopted.Directory);
+                    }
+                }
+            }
+
+            await DownloadAsync(kind, name, cancellationToken);
         }
         finally
         {
@@ -134,6 +136,91 @@ public sealed class ModelCache
             {
                 _downloads.Remove(key);
             }
+        }
+    }
+
+    private async Task<bool> StillGoodAsync(RegistryKind kind, RegistryName name, Slot adopted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var manifest = await FindTrustedAsync(kind, name, cancellationToken);
+            return manifest.ToJson().AsSpan().SequenceEqual(adopted.Manifest.ToJson()) && await FilesMatchAsync(adopted.Directory, manifest, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpecException)
+        {
+            // A refused entry is refused again by the download that follows; a damaged copy is replaced.
+            return false;
+        }
+    }
+
+    private async Task<RegistryManifest> FindTrustedAsync(RegistryKind kind, RegistryName name, CancellationToken cancellationToken)
+    {
+        var manifest = await _registry.FindAsync(kind, name, cancellationToken)
+            ?? throw new SpecException(kind.Field(), $"no {kind.Field()} named '{name}' in the registry (orleansflow models list shows what there is; orleansflow models push adds one)");
+        await _registry.RequireTrustedAsync(manifest, cancellationToken);
+        return manifest;
+    }
+
+    private static async Task<bool> FilesMatchAsync(string directory, RegistryManifest manifest, CancellationToken cancellationToken)
+    {
+        foreach (var file in manifest.Files)
+        {
+            var path = Path.Combine(directory, file.Path.Replace('/', Path.DirectorySeparatorChar));
+            if (!File.Exists(path) || new FileInfo(path).Length != file.Size)
+            {
+                return false;
+            }
+
+            await using var stream = File.OpenRead(path);
+            if (Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken)) != file.Sha256)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task DownloadAsync(RegistryKind kind, RegistryName name, CancellationToken cancellationToken)
+    {
+        var key = (kind, name.Value);
+        lock (_lock)
+        {
+            Downloads++;
+        }
+
+        var manifest = await FindTrustedAsync(kind, name, cancellationToken);
+        var final = EntryDirectory(kind, name);
+        var partial = Path.Combine(_options.Root, PartialFolder, Guid.NewGuid().ToString("N"));
+        try
+        {
+            foreach (var file in manifest.Files)
+            {
+                await FetchAsync(manifest, file, Path.Combine(partial, file.Path.Replace('/', Path.DirectorySeparatorChar)), cancellationToken);
+            }
+
+            // The marker goes in last: a directory without one was never complete.
+            await File.WriteAllBytesAsync(Path.Combine(partial, EntryMarker), manifest.ToJson(), cancellationToken);
+            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            if (Directory.Exists(final))
+            {
+                Directory.Delete(final, recursive: true);
+            }
+
+            Directory.Move(partial, final);
+        }
+        finally
+        {
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+        }
+
+        lock (_lock)
+        {
+            _entries[key] = new Slot(manifest, final) { LastUse = ++_useCounter, Checked = true };
+            EnforceBudget(except: key);
         }
     }
 
@@ -202,15 +289,20 @@ public sealed class ModelCache
             _entries.Remove(key);
             total -= slot.Manifest.TotalBytes;
             Evictions++;
-            // Renamed away first so a crash mid-delete never leaves a half-deleted entry that looks complete.
-            var doomed = Path.Combine(_options.Root, PartialFolder, Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path.GetDirectoryName(doomed)!);
-            Directory.Move(slot.Directory, doomed);
-            Directory.Delete(doomed, recursive: true);
+            Discard(slot.Directory);
         }
     }
 
-    /// <summary>Entries a previous run of this silo downloaded and checked, oldest use first.</summary>
+    /// <summary>Renamed away first so a crash mid-delete never leaves a half-deleted entry that looks complete.</summary>
+    private void Discard(string directory)
+    {
+        var doomed = Path.Combine(_options.Root, PartialFolder, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(doomed)!);
+        Directory.Move(directory, doomed);
+        Directory.Delete(doomed, recursive: true);
+    }
+
+    /// <summary>Entries a previous run of this silo downloaded, oldest use first: checked again at their first use.</summary>
     private void AdoptCompleteEntries()
     {
         var found = new List<(DateTime Used, (RegistryKind, string) Key, Slot Slot)>();
@@ -231,7 +323,23 @@ public sealed class ModelCache
                     continue;
                 }
 
-                var manifest = RegistryManifest.Parse(File.ReadAllBytes(marker), marker);
+                RegistryManifest manifest;
+                try
+                {
+                    manifest = RegistryManifest.Parse(File.ReadAllBytes(marker), marker);
+                }
+                catch (InvalidDataException)
+                {
+                    Directory.Delete(directory, recursive: true);
+                    continue;
+                }
+
+                if (manifest.Kind != kind || manifest.Name != name.Value)
+                {
+                    Directory.Delete(directory, recursive: true);
+                    continue;
+                }
+
                 found.Add((File.GetLastWriteTimeUtc(marker), (kind, name.Value), new Slot(manifest, directory)));
             }
         }
@@ -254,5 +362,8 @@ public sealed class ModelCache
         public int Pins { get; set; }
 
         public long LastUse { get; set; }
+
+        /// <summary>Downloaded and checked by this process, or adopted from disk and checked again since.</summary>
+        public bool Checked { get; set; }
     }
 }

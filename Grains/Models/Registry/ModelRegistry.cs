@@ -8,8 +8,10 @@ namespace OrleansFlow.Models.Registry;
 /// Models, feature networks and FID references by name in a blob store:
 /// <c>&lt;kind&gt;/&lt;name&gt;/manifest.json</c> (see <see cref="RegistryManifest"/>) and the files under
 /// <c>&lt;kind&gt;/&lt;name&gt;/&lt;upload&gt;/…</c>. Create-only: a pushed name is never overwritten.
+/// With a <see cref="RegistryTrust"/>, an entry is used only when a trusted key signed its manifest
+/// (<see cref="RegistrySigning"/>); a manifest must always name the entry it is stored as.
 /// </summary>
-public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
+public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null, RegistryTrust? trust = null)
 {
     public const string ManifestBlob = "manifest.json";
 
@@ -30,7 +32,8 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
     /// (<see cref="SelfContainedPackage.Gather"/>). Throws <see cref="SpecException"/> when the name is taken
     /// or the source does not fit the kind.
     /// </summary>
-    public async Task<RegistryManifest> PushAsync(RegistryKind kind, string source, RegistryName name, CancellationToken cancellationToken)
+    /// <param name="signingKey">When given, the manifest is signed with it (the signature is stored before the manifest, so a silo never sees the entry unsigned).</param>
+    public async Task<RegistryManifest> PushAsync(RegistryKind kind, string source, RegistryName name, CancellationToken cancellationToken, ECDsa? signingKey = null)
     {
         var manifestName = ManifestName(kind, name);
         if (await store.ExistsAsync(manifestName, cancellationToken))
@@ -80,6 +83,11 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
             }
         }
 
+        if (signingKey is not null)
+        {
+            await RegistrySigning.SignAsync(store, manifest, signingKey, cancellationToken);
+        }
+
         var json = manifest.ToJson();
         if (!await store.TryCreateAsync(manifestName, (stream, ct) => stream.WriteAsync(json, ct).AsTask(), cancellationToken))
         {
@@ -98,7 +106,11 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
             await using var stream = await store.OpenReadAsync(blob, cancellationToken);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);
-            return RegistryManifest.Parse(buffer.ToArray(), blob);
+            var manifest = RegistryManifest.Parse(buffer.ToArray(), blob);
+            // A manifest copied under another name (or kind) would load another entry's files as this one.
+            return manifest.Kind == kind && string.Equals(manifest.Name, name.Value, StringComparison.Ordinal)
+                ? manifest
+                : throw new SpecException(kind.Field(), $"{kind.Field()} '{name}': its manifest describes {manifest.Kind.Field()} '{manifest.Name}': refused, nothing loaded");
         }
         catch (FileNotFoundException)
         {
@@ -121,6 +133,21 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null)
                 }
             }
         }
+    }
+
+    /// <summary>Whether entries must be signed by a trusted key before they are used.</summary>
+    public bool RequiresSignatures => trust is not null;
+
+    /// <summary>Throws <see cref="SpecException"/> unless the registry's trust (if any) accepts the manifest's signature.</summary>
+    public Task RequireTrustedAsync(RegistryManifest manifest, CancellationToken cancellationToken) =>
+        trust is null ? Task.CompletedTask : trust.RequireAsync(store, manifest, cancellationToken);
+
+    /// <summary>Adds <paramref name="key"/>'s signature to an existing entry (key rotation: docs/models.md); returns the key id.</summary>
+    public async Task<string> SignAsync(RegistryKind kind, RegistryName name, ECDsa key, CancellationToken cancellationToken)
+    {
+        var manifest = await FindAsync(kind, name, cancellationToken)
+            ?? throw new SpecException("name", $"no {kind.Field()} named '{name}' in the registry");
+        return await RegistrySigning.SignAsync(store, manifest, key, cancellationToken);
     }
 
     public Task<Stream> OpenFileAsync(RegistryManifest manifest, RegistryFile file, CancellationToken cancellationToken) =>

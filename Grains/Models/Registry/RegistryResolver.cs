@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Models.Registry;
@@ -45,12 +48,83 @@ public sealed class RegistryResolver(ModelCache cache)
         Reference = spec.Reference is { } reference ? LocalFile(RegistryKind.Reference, reference) : null,
     };
 
-    /// <summary>A summary made from a <see cref="Localize"/>d spec, told in names again: no cache path reaches a client.</summary>
-    public static JobSummary InNames(JobSummary summary, JobSpec named) => summary with
+    /// <summary>
+    /// A summary made from a <see cref="Localize"/>d spec, told in names again: every string in it that names a
+    /// file of this silo's cache (the reference, the feature network in <c>featurePreprocessing</c>,
+    /// <c>evaluation.sfidReference</c>, any field added later) is rewritten by <see cref="InNames(string)"/>.
+    /// </summary>
+    public JobSummary InNames(JobSummary summary, JobSpec named)
     {
-        Spec = named,
-        Reference = named.Reference is { } reference ? $"registry reference '{reference}'" : summary.Reference,
-    };
+        var node = JsonSerializer.SerializeToNode(summary with { Spec = named }, JobJson.Options)!;
+        Rewrite(node);
+        var told = node.Deserialize<JobSummary>(JobJson.Options)!;
+        return told with
+        {
+            Spec = named,
+            Reference = named.Reference is { } reference ? $"registry reference '{reference}'" : told.Reference,
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with each path into this silo's cache replaced by what it is in the registry
+    /// (<c>registry features 'digits-fid' file 'features.pt'</c>), and any other mention of the cache folder
+    /// by "the model cache": a client learns names, never where a silo keeps them.
+    /// </summary>
+    public string InNames(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var root = cache.Root.TrimEnd(Path.DirectorySeparatorChar);
+        if (!text.Contains(root, StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var kinds = string.Join('|', Enum.GetValues<RegistryKind>().Select(k => Regex.Escape(k.Prefix())));
+        // A quoted path ('…/eval.pt') loses its quotes with it: the replacement quotes the names itself.
+        var entry = new Regex($@"(?<q>')?{Regex.Escape(root)}/({kinds})/([A-Za-z0-9._@-]+)(?:/([^\s'""(),;:]+))?(?(q)')", RegexOptions.CultureInvariant);
+        text = entry.Replace(text, match =>
+        {
+            var kind = Enum.GetValues<RegistryKind>().First(k => k.Prefix() == match.Groups[1].Value);
+            var file = match.Groups[3].Success ? $" file '{match.Groups[3].Value}'" : string.Empty;
+            return $"registry {kind.Field()} '{match.Groups[2].Value}'{file}";
+        });
+        return text.Replace(root, "the model cache", StringComparison.Ordinal);
+    }
+
+    private void Rewrite(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, child) in obj.ToList())
+                {
+                    if (child is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        obj[key] = InNames(text);
+                    }
+                    else if (child is not null)
+                    {
+                        Rewrite(child);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonValue value && value.TryGetValue<string>(out var text))
+                    {
+                        array[i] = InNames(text);
+                    }
+                    else if (array[i] is { } child)
+                    {
+                        Rewrite(child);
+                    }
+                }
+
+                break;
+        }
+    }
 
     /// <summary>The local file of a features or reference entry (downloaded and checked if needed).</summary>
     public string LocalFile(RegistryKind kind, string text)

@@ -75,6 +75,48 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public void Tls_SiloReadsTheMountedSecretsThreeFiles_CertManagerIssuesThemFromTheClustersOwnCa()
+    {
+        var config = (Dictionary<object, object>)K8s.Single("base", "ConfigMap", "orleansflow-silo").Get("data")!;
+        var mount = Container.List("volumeMounts").Cast<Dictionary<object, object>>().Single(m => (string)m["name"] == "orleans-tls");
+        var volume = Deployment.List("spec.template.spec.volumes").Cast<Dictionary<object, object>>().Single(v => (string)v["name"] == "orleans-tls");
+        var secret = (string)((Dictionary<object, object>)volume["secret"])["secretName"];
+        foreach (var (setting, key) in new[] { (nameof(SiloOptions.TlsCertificate), "tls.crt"), (nameof(SiloOptions.TlsKey), "tls.key"), (nameof(SiloOptions.TlsCa), "ca.crt") })
+        {
+            Assert.Equal($"{mount["mountPath"]}/{key}", config[Prefix + setting]);
+        }
+
+        Assert.Equal("true", mount["readOnly"]);
+        var silo = K8s.Single("base", "Certificate", secret);
+        Assert.Equal(secret, silo.Text("spec.secretName"));
+        Assert.Equal(["client auth", "digital signature", "server auth"], silo.List("spec.usages").Cast<string>().Order(StringComparer.Ordinal));
+        Assert.Equal(["client auth", "digital signature"], K8s.Single("base", "Certificate", "orleansflow-client-tls").List("spec.usages").Cast<string>().Order(StringComparer.Ordinal));
+        // Both are signed by the CA issuer, whose CA certificate is the cluster's own (not a public CA).
+        var issuer = K8s.Single("base", "Issuer", silo.Text("spec.issuerRef.name"));
+        Assert.Equal(issuer.Name, K8s.Single("base", "Certificate", "orleansflow-client-tls").Text("spec.issuerRef.name"));
+        Assert.True(K8s.Single("base", "Certificate", issuer.Text("spec.ca.secretName")).Get("spec.isCA") is "true");
+    }
+
+    [Fact]
+    public void NetworkPolicy_SiloPortFromSilosOnly_GatewayFromSilosAndLabelledClients_HttpFromAnyone()
+    {
+        var policy = K8s.Single("base", "NetworkPolicy", "orleansflow-silo");
+        var siloLabels = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.labels")!;
+        Assert.All((Dictionary<object, object>)policy.Get("spec.podSelector.matchLabels")!, l => Assert.Equal(siloLabels[l.Key], l.Value));
+        var rules = policy.List("spec.ingress").Cast<Dictionary<object, object>>()
+            .ToDictionary(r => (string)((Dictionary<object, object>)((List<object>)r["ports"]).Single())["port"], StringComparer.Ordinal);
+        Assert.Equal(["gateway", "http", "silo"], rules.Keys.Order(StringComparer.Ordinal));
+        Assert.All(rules.Keys, name => Port(Container, name));
+        List<Dictionary<object, object>> From(string port) => [.. ((List<object>)rules[port]["from"]).Cast<Dictionary<object, object>>().Select(f => (Dictionary<object, object>)Manifest.At(f, "podSelector.matchLabels")!)];
+
+        var fromSilos = Assert.Single(From("silo"));
+        Assert.All(fromSilos, l => Assert.Equal(siloLabels[l.Key], l.Value));
+        Assert.Equal(2, From("gateway").Count);
+        Assert.Contains(From("gateway"), labels => labels.TryGetValue("orleansflow/client", out var value) && (string)value == "true");
+        Assert.False(rules["http"].ContainsKey("from"));
+    }
+
+    [Fact]
     public void Deployment_KubernetesHosting_GetsItsEnvironmentFromTheDownwardApiAndItsIdsFromThePodLabels()
     {
         var labels = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.labels")!;
