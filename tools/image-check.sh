@@ -10,7 +10,8 @@
 #
 # Slow (minutes: debootstrap once, a self-contained publish, an image build), so it is not part of
 # ./run-tests. Settings: SAMPLES (default 10000), SHARD_SIZE (500), DEBIAN_MIRROR (the machine's),
-# IMAGE_CHECK_DIR (default .build/image-check; the imported base image is reused between runs).
+# IMAGE_CHECK_DIR (default .build/image-check; the imported base image is reused between runs),
+# REUSE_IMAGE=1 (skip the publish and build when the image exists: re-run only the cluster checks).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${IMAGE_CHECK_DIR:-$root/.build/image-check}"
@@ -63,6 +64,10 @@ else
   step "debootstrap bookworm minbase from $mirror and import: $(since "$t") s"
 fi
 
+if [ "${REUSE_IMAGE:-}" = 1 ] && "${podman[@]}" image exists "$image"; then
+  size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
+  step "REUSE_IMAGE=1: image $image ($((size / 1000000)) MB, built $("${podman[@]}" image inspect --format '{{.Created}}' "$image" | cut -d. -f1)) reused, no publish or build"
+else
 # 2. The silo, published self-contained from a copy of the sources (so a build in the worktree cannot
 # race it), with the libtorch shim built on this Debian host against Debian's libtorch.
 t=$(now)
@@ -84,6 +89,7 @@ t=$(now)
   "$work/context" >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "podman build (log: $work/build.log)"; }
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
 step "podman build: $(since "$t") s; image $image: $((size / 1000000)) MB"
+fi
 
 # 4. PostgreSQL 15 (throw-away) and the registry (a store directory both containers mount).
 rm -rf "$work/pg" "$work/store"; mkdir -p "$work/pg" "$work/store"
@@ -123,14 +129,15 @@ wait_healthy() { # INDEX -> seconds to /healthz and /readyz
 for i in 0 1; do
   t0=$(now); start_silo "$i"; wait_healthy "$i"
 done
-api() { curl -sf -m 10 -H "Authorization: Bearer $token" "$@"; }
+api() { curl -sf -m 60 -H "Authorization: Bearer $token" "$@"; }
 health_a=$(curl -sf "http://127.0.0.1:${http_ports[0]}/healthz"); health_b=$(curl -sf "http://127.0.0.1:${http_ports[1]}/healthz")
 step "/healthz: a=$health_a b=$health_b; membership: $(PGHOST=127.0.0.1 "$pg_bin/psql" -p "$pg_port" -U postgres -Atc "select string_agg(status::text, ',') from orleansflow.orleansmembershiptable" 2>/dev/null || echo '?') (3 = Active)"
 
 # 6. A digits FID job by registry name; SIGKILL of container b once some shards are done.
 spec=$(printf '{"kind":"fid","model":"digits-rf","reference":"digits-fid","sampler":"heun:steps=4","samples":%d,"shardSize":%d,"batchSize":250,"seed":21}' "$samples" "$shard_size")
 t=$(now)
-job=$(api -X POST -H 'Content-Type: application/json' -H "Idempotency-Key: image-check-$$" -d "$spec" "http://127.0.0.1:${http_ports[0]}/v1/jobs" \
+# The submission loads and warms digits-rf on the silo (a registry download): minutes on a loaded machine.
+job=$(api -m 600 -X POST -H 'Content-Type: application/json' -H "Idempotency-Key: image-check-$$" -d "$spec" "http://127.0.0.1:${http_ports[0]}/v1/jobs" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || fail "submitting the job"
 status() { api "http://127.0.0.1:${http_ports[0]}/v1/jobs/$job"; }
 field() { python3 -c "import json,sys; j=json.load(sys.stdin); print(j$1)"; }
