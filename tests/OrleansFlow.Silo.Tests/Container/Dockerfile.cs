@@ -20,7 +20,8 @@ internal sealed record DockerStage(string Image, string? Name, IReadOnlyList<Doc
 
 /// <summary>
 /// The repository's Dockerfile read the way the Dockerfile reference defines it: comments and blank
-/// lines dropped, a trailing backslash continues the instruction, <c>FROM image [AS name]</c> starts a stage.
+/// lines dropped, a trailing backslash continues the instruction, <c>FROM image [AS name]</c> starts a stage;
+/// <c>${ARG}</c> in a <c>FROM</c> is replaced by the default of an <c>ARG</c> declared before the first stage.
 /// </summary>
 internal sealed class Dockerfile
 {
@@ -57,13 +58,18 @@ internal sealed class Dockerfile
         }
 
         var stages = new List<DockerStage>();
+        var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var instruction in instructions)
         {
-            if (instruction.Keyword == "FROM")
+            if (instruction.Keyword == "ARG" && stages.Count == 0 && instruction.Arguments.Split('=', 2) is [var key, var value])
+            {
+                arguments[key] = Substitute(value, arguments);
+            }
+            else if (instruction.Keyword == "FROM")
             {
                 var words = instruction.Words;
                 var name = words.Count == 3 && words[1].Equals("AS", StringComparison.OrdinalIgnoreCase) ? words[2] : null;
-                stages.Add(new DockerStage(words[0], name, []));
+                stages.Add(new DockerStage(Substitute(words[0], arguments), name, []));
             }
             else if (stages.Count > 0)
             {
@@ -72,5 +78,17 @@ internal sealed class Dockerfile
         }
 
         return new Dockerfile(stages);
+    }
+
+    public DockerStage Stage(string name) => Stages.Single(s => s.Name == name);
+
+    private static string Substitute(string text, Dictionary<string, string> arguments)
+    {
+        foreach (var (key, value) in arguments)
+        {
+            text = text.Replace("${" + key + "}", value, StringComparison.Ordinal);
+        }
+
+        return text;
     }
 }

@@ -29,7 +29,11 @@ public sealed class DockerfileTests
         Assert.Contains(build.All("RUN"), run => run.Arguments.Contains("native/build.sh", StringComparison.Ordinal));
 
         Assert.Contains("dotnet/aspnet:", Image.Final.Image, StringComparison.Ordinal);
-        Assert.All(Image.Final.All("COPY"), copy => Assert.StartsWith($"--from={build.Name} ", copy.Arguments, StringComparison.Ordinal));
+        // The final stage copies only from "app", which by default is the build stage (tools/image-check.sh
+        // passes APP=prepublished: the host's self-contained publish).
+        Assert.Equal(build.Name, Image.Stage("app").Image);
+        Assert.Empty(Image.Stage("app").Instructions);
+        Assert.All(Image.Final.All("COPY"), copy => Assert.StartsWith("--from=app ", copy.Arguments, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -71,11 +75,12 @@ public sealed class DockerfileTests
     }
 
     [Fact]
-    public void Entrypoint_RunsTheSiloAssembly()
+    public void Entrypoint_RunsTheSilosAppHost()
     {
         var entrypoint = Assert.Single(Image.Final.All("ENTRYPOINT"));
 
-        Assert.Equal(["dotnet", typeof(SiloOptions).Assembly.GetName().Name + ".dll"], entrypoint.Words);
+        Assert.Equal(["/app/" + typeof(SiloOptions).Assembly.GetName().Name], entrypoint.Words);
+        Assert.Equal("/app", Assert.Single(Image.Final.All("WORKDIR")).Arguments);
     }
 
     [Fact]
@@ -98,7 +103,8 @@ public sealed class DockerfileTests
     {
         var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore"))
             .Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
-        var sources = Image.Stages.SelectMany(s => s.All("COPY"))
+        // The prepublished stage's context is tools/image-check.sh's staging directory, not the repository.
+        var sources = Image.Stages.Where(s => s.Name != "prepublished").SelectMany(s => s.All("COPY"))
             .Where(copy => !copy.Arguments.StartsWith("--from=", StringComparison.Ordinal))
             .SelectMany(copy => copy.Words.SkipLast(1))
             .ToList();

@@ -30,7 +30,8 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(app, "OrleansFlow.Silo.dll")));
 
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", ["OrleansFlow.Silo.dll"])
+        // The image's ENTRYPOINT: the apphost, finding the shared runtime through DOTNET_ROOT as in the image.
+        var start = new ProcessStartInfo(Path.Combine(app, "OrleansFlow.Silo"))
         {
             WorkingDirectory = app,
             RedirectStandardOutput = true,
@@ -44,6 +45,7 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
 
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["OrleansFlow__Token"] = Token;
+        start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(ResolvedDotnet())!;
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var silo = Process.Start(start) ?? throw new InvalidOperationException("could not start the published silo");
         silo.OutputDataReceived += (_, e) => Keep(log, e.Data);
@@ -114,5 +116,13 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
         using var wait = new CancellationTokenSource(timeout);
         await process.WaitForExitAsync(wait.Token);
         return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>The real path of the <c>dotnet</c> on PATH: its folder is the runtime's root.</summary>
+    private static string ResolvedDotnet()
+    {
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':')
+            .Select(directory => Path.Combine(directory, "dotnet")).First(File.Exists);
+        return new FileInfo(onPath).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? onPath;
     }
 }
