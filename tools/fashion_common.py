@@ -1,0 +1,304 @@
+"""Networks and helpers of the Fashion-MNIST pipeline (tools/train_fashion*.py, tools/fashion_arch_bench.py,
+tools/export_fashion_models.py). Run with Debian's interpreter, /usr/bin/python3 (python3-torch).
+
+Conventions (docs/DESIGN.md): t = 0 noise, t = 1 data, x_t = (1-t) x0 + t x1, the network returns
+v(x, t, label) with label 10 = the null class (classifier-free guidance). Images are 1x28x28 in [-1, 1].
+"""
+
+import math
+import os
+import tempfile
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+MODELS = os.path.join(ROOT, "models")
+PACKAGE = os.path.join(MODELS, "fashion-rf")
+FID_DIR = os.path.join(MODELS, "fashion-fid")
+CKPT = os.environ.get("FASHION_CKPT", "/work/ckpt/fashion")
+CLASSES = 10
+NULL = CLASSES
+SIZE = 28
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of t in [0, 1] (SiT's TimestepEmbedder on 1000 t)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = (t.float() * 1000.0)[:, None] * freqs[None, :]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+def make_norm(kind: str, ch: int) -> nn.Module:
+    if kind == "group":
+        return nn.GroupNorm(8, ch)
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    return nn.Identity()
+
+
+class Block(nn.Module):
+    """norm-SiLU-conv, scale/shift from the conditioning vector, norm-SiLU-conv, plus a skip.
+
+    With norm "none" the second convolution starts at zero (SkipInit), so the residual stack starts
+    as the identity and trains without normalisation layers, which cost more than the convolutions
+    at this size on a CPU (tools/fashion_arch_bench.py)."""
+
+    def __init__(self, cin: int, cout: int, emb: int, norm: str):
+        super().__init__()
+        self.norm1 = make_norm(norm, cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.ada = nn.Linear(emb, 2 * cout)
+        self.norm2 = make_norm(norm, cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+        if norm == "none":
+            nn.init.zeros_(self.conv2.weight)
+            nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        scale, shift = self.ada(c).chunk(2, dim=1)
+        h = self.norm2(h) * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+        h = self.conv2(F.silu(h))
+        return self.skip(x) + h
+
+
+class VelocityUNet(nn.Module):
+    """Class-conditional U-Net on 1x28x28: forward(x[N,1,28,28], t[N], label int64[N]; 10 = null) -> v.
+
+    28x28 (ch) -> 14x14 (2ch) -> 7x7 (2ch, two blocks) -> back up with skips; time and class enter
+    every block as a scale and shift."""
+
+    def __init__(self, ch: int = 32, emb: int = 128, norm: str = "none"):
+        super().__init__()
+        self.emb = emb
+        self.t_mlp = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.labels = nn.Embedding(CLASSES + 1, emb)
+        self.inp = nn.Conv2d(1, ch, 3, padding=1)
+        self.d28 = Block(ch, ch, emb, norm)
+        self.d14 = Block(ch, 2 * ch, emb, norm)
+        self.m7a = Block(2 * ch, 2 * ch, emb, norm)
+        self.m7b = Block(2 * ch, 2 * ch, emb, norm)
+        self.u14 = Block(4 * ch, 2 * ch, emb, norm)
+        self.u28 = Block(3 * ch, ch, emb, norm)
+        self.norm = make_norm(norm, ch)
+        self.out = nn.Conv2d(ch, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        c = F.silu(self.t_mlp(timestep_embedding(t, self.emb)) + self.labels(label))
+        h28 = self.d28(self.inp(x), c)
+        h14 = self.d14(F.avg_pool2d(h28, 2), c)
+        h = self.m7b(self.m7a(F.avg_pool2d(h14, 2), c), c)
+        h = self.u14(torch.cat([F.interpolate(h, scale_factor=2.0, mode="nearest"), h14], dim=1), c)
+        h = self.u28(torch.cat([F.interpolate(h, scale_factor=2.0, mode="nearest"), h28], dim=1), c)
+        return self.out(F.silu(self.norm(h)))
+
+
+class Refiner(nn.Module):
+    """FlowTurbo's velocity refiner: forward(x, t, v_prev, label) -> Δv, with v ≈ v_prev + Δv.
+
+    Reads x, the kept velocity and the data estimate x + (1-t)·v_prev it implies, at 14x14 (a
+    stride-2 convolution in, a pixel shuffle out) so that a call costs about a tenth of the
+    predictor's or less (tools/fashion_arch_bench.py)."""
+
+    def __init__(self, ch: int = 32, emb: int = 32):
+        super().__init__()
+        self.emb = emb
+        self.t_proj = nn.Linear(emb, ch)
+        self.labels = nn.Embedding(CLASSES + 1, ch)
+        self.inp = nn.Conv2d(3, ch, 4, stride=2, padding=1)
+        self.mid = nn.Conv2d(ch, ch, 3, padding=1)
+        self.mid2 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.out = nn.Conv2d(ch, 4, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, v: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        c = self.t_proj(timestep_embedding(t, self.emb)) + self.labels(label)
+        estimate = x + (1 - t)[:, None, None, None] * v
+        h = F.silu(self.inp(torch.cat([x, v, estimate], dim=1)) + c[:, :, None, None])
+        h = F.silu(self.mid(h)) + h
+        h = F.silu(self.mid2(h)) + h
+        return F.pixel_shuffle(self.out(h), 2)
+
+
+class Classifier(nn.Module):
+    """The FID network: 1x28x28 in [-1,1] -> conv 28 (32) -> 14 (64) -> 7 (128) -> pooled 128 -> 10 logits.
+
+    pool = the last convolution's ReLU map averaged over its 7x7 positions (as Inception's pool_3),
+    spatial = its first 7 channels flattened in H, W, C order (ADM's mixed_6/conv[..., :7]), logits
+    = a linear head on pool. One convolution per resolution keeps training inside minutes on a
+    shared 2-core machine."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.c2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.c3 = nn.Conv2d(64, 128, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(32)
+        self.bn2 = nn.BatchNorm2d(64)
+        self.bn3 = nn.BatchNorm2d(128)
+        self.drop = nn.Dropout(0.2)
+        self.head = nn.Linear(128, CLASSES)
+
+    def spatial_map(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.max_pool2d(F.relu(self.bn1(self.c1(x))), 2)
+        h = F.max_pool2d(F.relu(self.bn2(self.c2(h))), 2)
+        return F.relu(self.bn3(self.c3(h)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(self.spatial_map(x).mean(dim=(2, 3))))
+
+
+class FashionEval(nn.Module):
+    """What OrleansFlow loads for the evaluation suite: forward(x[N,1,28,28]) -> (pool 128, spatial 343, logits 10)."""
+
+    def __init__(self, classifier: Classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor):
+        c = self.classifier
+        h = c.spatial_map(x)
+        pool = h.mean(dim=(2, 3))
+        spatial = h[:, :7].permute(0, 2, 3, 1).reshape(h.shape[0], -1)
+        return pool, spatial, c.head(pool)
+
+
+class FashionFeatures(nn.Module):
+    """The FID features alone: forward(x) -> pool (128)."""
+
+    def __init__(self, classifier: Classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier.spatial_map(x).mean(dim=(2, 3))
+
+
+def fid_preprocess(x: torch.Tensor) -> torch.Tensor:
+    """[-1,1] -> the uint8 rule clamp(floor(127.5x+128),0,255) -> u/255*2-1 (the C# extractor's "native" input)."""
+    u = torch.clamp(torch.floor(x.float() * 127.5 + 128.0), 0, 255)
+    return u / 255.0 * 2.0 - 1.0
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(torch.floor(x.float() * 127.5 + 128.0), 0, 255).to(torch.uint8)
+
+
+class Ema:
+    def __init__(self, model: nn.Module, decay: float):
+        import copy
+
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module):
+        for e, p in zip(self.model.parameters(), model.parameters()):
+            e.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
+        for e, b in zip(self.model.buffers(), model.buffers()):
+            e.copy_(b)
+
+
+def atomic_save(obj, path: str):
+    """torch.save to a temporary file in the same directory, fsync, then rename over path."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-" + os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def grid_times(n: int, k: int, count: int) -> torch.Tensor:
+    return torch.full((count,), k / n)
+
+
+@torch.no_grad()
+def heun_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> torch.Tensor:
+    """Heun on t_k = k/steps, as Grains/Sampling/HeunSampler.cs."""
+    x, h = x0.clone(), 1.0 / steps
+    for k in range(steps):
+        d = model(x, grid_times(steps, k, len(x)), labels)
+        d_next = model(x + h * d, grid_times(steps, k + 1, len(x)), labels)
+        x = x + h / 2 * (d + d_next)
+    return x
+
+
+@torch.no_grad()
+def predictor_steps(model, x0, labels, heun: int, pseudo: int, refine: int):
+    """FlowTurbo's H Heun and P pseudo-corrector steps on t_k = k/(H+P+R): the point reached and the kept velocity."""
+    n = heun + pseudo + refine
+    x, h, kept = x0.clone(), 1.0 / n, None
+    for k in range(heun + pseudo):
+        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x)), labels)
+        kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
+        x = x + h / 2 * (d + kept)
+    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x)), labels)
+    return x, u
+
+
+@torch.no_grad()
+def flowturbo_sample(model, refiner, x0, labels, heun: int, pseudo: int, refine: int):
+    """FlowTurbo on t_k = k/(H+P+R), as Grains/Sampling/FlowTurboSampler.cs and FlowTurbo's models_assemble.py."""
+    n = heun + pseudo + refine
+    x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
+    h = 1.0 / n
+    for k in range(heun + pseudo, n):
+        d = refiner(x, grid_times(n, k, len(x)), u, labels) + u
+        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x)), u, labels) + d
+        x = x + h / 2 * (d + d_next)
+        u = d
+    return x
+
+
+def rms(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a - b).pow(2).mean().sqrt().item()
+
+
+class Budget:
+    """Wall-time accounting that survives restarts: seconds spent in earlier runs plus this run's."""
+
+    def __init__(self, minutes: float, spent: float = 0.0):
+        import time
+
+        self.limit = minutes * 60.0
+        self.spent = spent
+        self.start = time.monotonic()
+
+    def elapsed(self) -> float:
+        import time
+
+        return self.spent + time.monotonic() - self.start
+
+    def over(self) -> bool:
+        return self.elapsed() >= self.limit
+
+
+def augment(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor:
+    """Random horizontal flips (garments are left-right symmetric) and, when shift > 0, random
+    translations of up to shift pixels padded with the background (-1)."""
+    flip = torch.rand(len(x), generator=g) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    if shift > 0:
+        padded = F.pad(x, (shift, shift, shift, shift), value=-1.0)
+        dx, dy = torch.randint(0, 2 * shift + 1, (2,), generator=g).tolist()
+        x = padded[:, :, dy:dy + SIZE, dx:dx + SIZE]
+    return x
+
+
+def threads():
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
