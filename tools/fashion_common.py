@@ -270,22 +270,40 @@ def rms(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 class Budget:
-    """Wall-time accounting that survives restarts: seconds spent in earlier runs plus this run's."""
+    """Compute accounting that survives restarts. The budget is CPU time per thread (process time
+    divided by the intra-op threads): what the run would take on two idle cores. The training runs
+    niced on a machine shared with other work, so its wall time says more about the others than
+    about it; a wall-time cap (also summed over restarts) bounds it anyway."""
 
-    def __init__(self, minutes: float, spent: float = 0.0):
+    def __init__(self, minutes: float, wall_minutes: float, spent: dict = None):
         import time
 
-        self.limit = minutes * 60.0
-        self.spent = spent
-        self.start = time.monotonic()
+        spent = spent or {}
+        self.limit, self.wall_limit = minutes * 60.0, wall_minutes * 60.0
+        self.cpu0, self.wall0 = spent.get("cpu", 0.0), spent.get("wall", 0.0)
+        self.start_cpu, self.start = time.process_time(), time.monotonic()
 
-    def elapsed(self) -> float:
+    def cpu(self) -> float:
         import time
 
-        return self.spent + time.monotonic() - self.start
+        return self.cpu0 + (time.process_time() - self.start_cpu) / torch.get_num_threads()
+
+    def wall(self) -> float:
+        import time
+
+        return self.wall0 + time.monotonic() - self.start
+
+    def fraction(self) -> float:
+        return min(1.0, max(self.cpu() / self.limit, self.wall() / self.wall_limit))
 
     def over(self) -> bool:
-        return self.elapsed() >= self.limit
+        return self.fraction() >= 1.0
+
+    def state(self) -> dict:
+        return {"cpu": self.cpu(), "wall": self.wall()}
+
+    def __str__(self) -> str:
+        return f"{self.cpu() / 60:.1f} CPU-min, {self.wall() / 60:.1f} wall-min"
 
 
 def augment(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor:

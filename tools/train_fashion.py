@@ -5,10 +5,10 @@ straight path x_t = (1-t) x0 + t x1, target x1 - x0 (Rectified Flow; SiT/FlowTur
 t = 0 noise, t = 1 data), t ~ U(0, 1), label dropout 10 % to the null class 10 for classifier-free
 guidance, random horizontal flips, Adam, EMA of the weights (what is shipped).
 
-    nice -n 19 /usr/bin/python3 tools/train_fashion.py [--minutes 85] [--steps 40000]
+    nice -n 19 /usr/bin/python3 tools/train_fashion.py [--minutes 85] [--wall-minutes 120] [--steps 40000]
 
-Stops at whichever comes first, the wall-time budget (summed over interrupted runs) or the step
-count; the learning rate follows a cosine over that same fraction. Checkpoints every 5 minutes to
+Stops at whichever comes first: the budget (CPU minutes per thread, summed over interrupted runs),
+the wall-time cap, or the step count; the learning rate follows a cosine over that same fraction. Checkpoints every 5 minutes to
 $FASHION_CKPT (default /work/ckpt/fashion)/flow.pt with an atomic rename, and resumes from it
 automatically. The result, the EMA weights, goes to flow-final.pt; when that exists the script does
 nothing (delete it to train further).
@@ -33,7 +33,8 @@ SAVE_EVERY = 300.0  # seconds
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=85.0)
+    parser.add_argument("--minutes", type=float, default=85.0, help="CPU minutes per thread (fashion_common.Budget)")
+    parser.add_argument("--wall-minutes", type=float, default=120.0)
     parser.add_argument("--steps", type=int, default=40000)
     a = parser.parse_args()
     threads()
@@ -47,7 +48,7 @@ def main():
     ema = Ema(net, EMA_DECAY)
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     g = torch.Generator().manual_seed(2)
-    step, spent, losses = 0, 0.0, []
+    step, spent, losses = 0, {}, []
     if os.path.exists(state_path):
         state = torch.load(state_path)
         net.load_state_dict(state["net"])
@@ -55,16 +56,16 @@ def main():
         opt.load_state_dict(state["opt"])
         g.set_state(state["rng"])
         step, spent, losses = state["step"], state["spent"], state["losses"]
-        print(f"resumed from {state_path}: step {step}, {spent / 60:.1f} min spent", flush=True)
-    budget = Budget(a.minutes, spent)
+        print(f"resumed from {state_path}: step {step}, {spent['cpu'] / 60:.1f} CPU-min spent", flush=True)
+    budget = Budget(a.minutes, a.wall_minutes, spent)
 
     def save():
         atomic_save({"net": net.state_dict(), "ema": ema.model.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(),
-                     "step": step, "spent": budget.elapsed(), "losses": losses, "config": CONFIG}, state_path)
+                     "step": step, "spent": budget.state(), "losses": losses, "config": CONFIG}, state_path)
 
     last_save, window = time.monotonic(), []
     while step < a.steps and not budget.over():
-        frac = max(step / a.steps, budget.elapsed() / budget.limit)
+        frac = max(step / a.steps, budget.fraction())
         lr = LR * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
         for group in opt.param_groups:
             group["lr"] = lr
@@ -86,15 +87,15 @@ def main():
         window.append(loss.item())
         if step % 100 == 0:
             losses.append((step, sum(window) / len(window)))
-            print(f"step {step}: loss {losses[-1][1]:.4f}, lr {lr:.2e}, {budget.elapsed() / 60:.1f} min", flush=True)
+            print(f"step {step}: loss {losses[-1][1]:.4f}, lr {lr:.2e}, {budget}", flush=True)
             window = []
         if time.monotonic() - last_save >= SAVE_EVERY:
             save()
             last_save = time.monotonic()
     save()
-    atomic_save({"ema": ema.model.state_dict(), "config": CONFIG, "step": step, "minutes": budget.elapsed() / 60,
+    atomic_save({"ema": ema.model.state_dict(), "config": CONFIG, "step": step, "spent": budget.state(),
                  "losses": losses}, final)
-    print(f"train_fashion: wrote {final} (EMA weights) after {step} steps, {budget.elapsed() / 60:.1f} min", flush=True)
+    print(f"train_fashion: wrote {final} (EMA weights) after {step} steps, {budget}", flush=True)
 
 
 if __name__ == "__main__":

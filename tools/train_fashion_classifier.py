@@ -37,7 +37,8 @@ def accuracy(net, x, y):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=8.0)
+    parser.add_argument("--minutes", type=float, default=8.0, help="CPU minutes per thread (fashion_common.Budget)")
+    parser.add_argument("--wall-minutes", type=float, default=20.0)
     parser.add_argument("--steps", type=int, default=3000)
     a = parser.parse_args()
     threads()
@@ -51,7 +52,7 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     g = torch.Generator().manual_seed(1)
     torch.manual_seed(1)  # dropout
-    step, spent = 0, 0.0
+    step, spent = 0, {}
     if os.path.exists(state_path):
         state = torch.load(state_path)
         net.load_state_dict(state["net"])
@@ -59,11 +60,11 @@ def main():
         g.set_state(state["rng"])
         step, spent = state["step"], state["spent"]
         print(f"resumed from {state_path}: step {step}", flush=True)
-    budget = Budget(a.minutes, spent)
+    budget = Budget(a.minutes, a.wall_minutes, spent)
     last_save = time.monotonic()
     net.train()
     while step < a.steps and not budget.over():
-        frac = min(1.0, max(step / a.steps, budget.elapsed() / budget.limit))
+        frac = max(step / a.steps, budget.fraction())
         for group in opt.param_groups:
             group["lr"] = LR * 0.5 * (1 + math.cos(math.pi * frac))
         idx = torch.randint(0, len(x), (BATCH,), generator=g)
@@ -73,16 +74,16 @@ def main():
         opt.step()
         step += 1
         if step % 50 == 0:
-            print(f"step {step}: loss {loss.item():.4f}, {budget.elapsed() / 60:.1f} min", flush=True)
+            print(f"step {step}: loss {loss.item():.4f}, {budget}", flush=True)
         if time.monotonic() - last_save >= 300:
             atomic_save({"net": net.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "step": step,
-                         "spent": budget.elapsed()}, state_path)
+                         "spent": budget.state()}, state_path)
             last_save = time.monotonic()
     test_accuracy = accuracy(net, xt, yt)
     net.eval()
-    atomic_save({"net": net.state_dict(), "step": step, "minutes": budget.elapsed() / 60, "test_accuracy": test_accuracy}, final)
+    atomic_save({"net": net.state_dict(), "step": step, "spent": budget.state(), "test_accuracy": test_accuracy}, final)
     print(f"train_fashion_classifier: test accuracy {test_accuracy:.4f} on 10,000 images after {step} steps, "
-          f"{budget.elapsed() / 60:.1f} min; wrote {final}", flush=True)
+          f"{budget}; wrote {final}", flush=True)
 
 
 if __name__ == "__main__":
