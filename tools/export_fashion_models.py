@@ -19,6 +19,10 @@ models/fashion-rf/ (from flow-final.pt and refiner-final.pt)
   predictor.pt         TorchScript forward(x[N,1,28,28], t[N], label int64[N]; 10 = null) -> v (EMA weights)
   refiner.pt           TorchScript forward(x, t, v_prev, label) -> delta v (FlowTurbo), when trained
   model.json           orleansflow-model/1, features ../fashion-fid/features.pt
+tests/OrleansFlow.Torch.Tests/Golden/fashion_golden.npz
+                       the samplers' results on the exported networks computed in float64 (the eager
+                       networks cast to double, DESIGN.md's formulas): noises x0, labels, and one array
+                       per sampler in GOLDEN_SAMPLERS (FashionModelTests compares the C# samplers on libtorch)
 
 --flow-checkpoint exports the EMA weights of the latest training checkpoint (flow.pt) instead of
 flow-final.pt, to look at a model while it trains (use another --out-root).
@@ -26,6 +30,7 @@ Each exported module is checked against the eager network on a batch before it i
 """
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -35,10 +40,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_common import (CKPT, CLASSES, MODELS, NULL, ROOT, SIZE, Classifier, FashionEval, FashionFeatures,  # noqa: E402
-                            Refiner, VelocityUNet, fid_preprocess, threads, to_uint8)
+                            Refiner, VelocityUNet, fid_preprocess, flowturbo_sample, heun_sample, threads, to_uint8)
 import fashion_data  # noqa: E402
 
 EXTRA = "orleansflow_features.json"
+GOLDEN_DIR = os.path.join(ROOT, "tests", "OrleansFlow.Torch.Tests", "Golden")
 OUTPUTS = ["pool", "spatial", "logits"]
 
 
@@ -111,6 +117,7 @@ def export_rf(out_dir, flow_checkpoint):
     labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7]) % CLASSES
     labels[-1] = NULL
     save_script(net, os.path.join(out_dir, "predictor.pt"), None, (x, t, labels))
+    refiner = None
     files = {"predictor": "predictor.pt"}
     refiner_path = os.path.join(CKPT, "refiner-final.pt")
     description = (f"Class-conditional 1-rectified flow on Fashion-MNIST (1x28x28 in [-1,1]), {flow['step']} steps; made by "
@@ -138,6 +145,54 @@ def export_rf(out_dir, flow_checkpoint):
         json.dump(manifest, fh, indent=2)
         fh.write("\n")
     print(f"wrote {os.path.relpath(os.path.join(out_dir, 'model.json'), ROOT)}")
+    return net, refiner
+
+
+# (key, sampler string, H, P, R or Heun/Euler steps, guidance): what FashionModelTests runs
+GOLDEN_SAMPLERS = [
+    ("heun8", "heun", 8, 1.0),
+    ("euler8", "euler", 8, 1.0),
+    ("heun4_cfg2", "heun", 4, 2.0),
+    ("flowturbo_h1p3r3", "flowturbo", (1, 3, 3), 1.0),
+    ("flowturbo_h1p6r0", "flowturbo", (1, 6, 0), 1.0),
+]
+
+
+def golden(predictor, refiner, path, count=6):
+    """Sampler trajectories in float64 on the exported weights, for the C# tests."""
+    p64 = copy.deepcopy(predictor).double().eval()
+    r64 = copy.deepcopy(refiner).double().eval() if refiner is not None else None
+    g = torch.Generator().manual_seed(17)
+    x0_32 = torch.randn((count, 1, SIZE, SIZE), generator=g)
+    x0 = x0_32.double()  # the float32 noise C# uploads, exactly
+    labels = torch.arange(count) % CLASSES
+
+    def velocity(guidance):
+        def v(x, t, c):
+            if guidance == 1.0:
+                return p64(x, t, c)
+            both = p64(torch.cat([x, x]), torch.cat([t, t]), torch.cat([c, torch.full_like(c, NULL)]))
+            cond, uncond = both.chunk(2)
+            return uncond + guidance * (cond - uncond)
+        return v
+
+    out = {"x0": x0_32.numpy(), "labels": labels.numpy()}
+    with torch.no_grad():
+        for key, kind, steps, guidance in GOLDEN_SAMPLERS:
+            v = velocity(guidance)
+            if kind == "heun":
+                x = heun_sample(v, x0, labels, steps)
+            elif kind == "euler":
+                x = x0.clone()
+                for k in range(steps):
+                    x = x + v(x, torch.full((count,), k / steps, dtype=torch.float64), labels) / steps
+            else:
+                if steps[2] > 0 and r64 is None:
+                    continue
+                x = flowturbo_sample(v, r64, x0, labels, *steps)
+            out[key] = x.numpy()
+    np.savez(path, **out)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({', '.join(k for k in out if k not in ('x0', 'labels'))})")
 
 
 def main():
@@ -147,7 +202,9 @@ def main():
     a = parser.parse_args()
     threads()
     export_fid(os.path.join(a.out_root, "fashion-fid"))
-    export_rf(os.path.join(a.out_root, "fashion-rf"), a.flow_checkpoint)
+    predictor, refiner = export_rf(os.path.join(a.out_root, "fashion-rf"), a.flow_checkpoint)
+    if a.out_root == MODELS:
+        golden(predictor, refiner, os.path.join(GOLDEN_DIR, "fashion_golden.npz"))
 
 
 if __name__ == "__main__":

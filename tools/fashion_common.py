@@ -26,8 +26,9 @@ SIZE = 28
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of t in [0, 1] (SiT's TimestepEmbedder on 1000 t)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    args = (t.float() * 1000.0)[:, None] * freqs[None, :]
+    # in t's own precision, so that the float64 copy of a network (tools/export_fashion_models.py's golden) is float64 throughout
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=t.dtype) / half)
+    args = (t * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
@@ -223,8 +224,8 @@ def atomic_save(obj, path: str):
         raise
 
 
-def grid_times(n: int, k: int, count: int) -> torch.Tensor:
-    return torch.full((count,), k / n)
+def grid_times(n: int, k: int, count: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.full((count,), k / n, dtype=dtype)
 
 
 @torch.no_grad()
@@ -232,8 +233,8 @@ def heun_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> to
     """Heun on t_k = k/steps, as Grains/Sampling/HeunSampler.cs."""
     x, h = x0.clone(), 1.0 / steps
     for k in range(steps):
-        d = model(x, grid_times(steps, k, len(x)), labels)
-        d_next = model(x + h * d, grid_times(steps, k + 1, len(x)), labels)
+        d = model(x, grid_times(steps, k, len(x), x.dtype), labels)
+        d_next = model(x + h * d, grid_times(steps, k + 1, len(x), x.dtype), labels)
         x = x + h / 2 * (d + d_next)
     return x
 
@@ -244,10 +245,10 @@ def predictor_steps(model, x0, labels, heun: int, pseudo: int, refine: int):
     n = heun + pseudo + refine
     x, h, kept = x0.clone(), 1.0 / n, None
     for k in range(heun + pseudo):
-        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x)), labels)
-        kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
+        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x), x.dtype), labels)
+        kept = model(x + h * d, grid_times(n, k + 1, len(x), x.dtype), labels)
         x = x + h / 2 * (d + kept)
-    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x)), labels)
+    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x), x.dtype), labels)
     return x, u
 
 
@@ -258,8 +259,8 @@ def flowturbo_sample(model, refiner, x0, labels, heun: int, pseudo: int, refine:
     x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
     h = 1.0 / n
     for k in range(heun + pseudo, n):
-        d = refiner(x, grid_times(n, k, len(x)), u, labels) + u
-        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x)), u, labels) + d
+        d = refiner(x, grid_times(n, k, len(x), x.dtype), u, labels) + u
+        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x), x.dtype), u, labels) + d
         x = x + h / 2 * (d + d_next)
         u = d
     return x
