@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_common import (CKPT, CLASSES, MODELS, NULL, ROOT, SIZE, Classifier, FashionEval, FashionFeatures,  # noqa: E402
                             Refiner, VelocityUNet, fid_preprocess, flowturbo_sample, heun_sample, threads, to_uint8)
 import fashion_data  # noqa: E402
+from digits_common import write_manifest  # noqa: E402
 
 EXTRA = "orleansflow_features.json"
 GOLDEN_DIR = os.path.join(ROOT, "tests", "OrleansFlow.Torch.Tests", "Golden")
@@ -120,8 +121,8 @@ def export_rf(out_dir, flow_checkpoint):
     refiner = None
     files = {"predictor": "predictor.pt"}
     refiner_path = os.path.join(CKPT, "refiner-final.pt")
-    description = (f"Class-conditional 1-rectified flow on Fashion-MNIST (1x28x28 in [-1,1]), {flow['step']} steps; made by "
-                   "tools/train_fashion.py")
+    description = (f"Class-conditional 1-rectified flow on Fashion-MNIST (1x28x28 in [-1,1]), EMA weights after {flow['step']} steps"
+                   f"{' (a checkpoint taken while training: not the finished model)' if flow_checkpoint else ''}; made by tools/train_fashion.py")
     if os.path.exists(refiner_path) and not flow_checkpoint:
         state = torch.load(refiner_path)
         refiner = Refiner(state["ch"])
@@ -130,21 +131,7 @@ def export_rf(out_dir, flow_checkpoint):
         files["refiner"] = "refiner.pt"
         description += ", with a FlowTurbo refiner made by tools/train_fashion_refiner.py"
     files["features"] = "../fashion-fid/features.pt"
-    manifest = {
-        "format": "orleansflow-model/1",
-        "name": "fashion-rf",
-        "kind": "velocity",
-        "input_shape": [1, SIZE, SIZE],
-        "classes": CLASSES,
-        "null_class": NULL,
-        "time_convention": "sit",
-        "files": files,
-        "description": description,
-    }
-    with open(os.path.join(out_dir, "model.json"), "w") as fh:
-        json.dump(manifest, fh, indent=2)
-        fh.write("\n")
-    print(f"wrote {os.path.relpath(os.path.join(out_dir, 'model.json'), ROOT)}")
+    write_manifest(out_dir, "fashion-rf", files, description, input_shape=(1, SIZE, SIZE))
     return net, refiner
 
 

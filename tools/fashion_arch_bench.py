@@ -27,6 +27,7 @@ CANDIDATES = [
     ("unet ch48 no norm", lambda: VelocityUNet(48, 128, "none"), "v"),
     ("unet ch64 no norm", lambda: VelocityUNet(64, 128, "none"), "v"),
     ("refiner ch32 @14x14", lambda: Refiner(32), "r"),
+    ("refiner ch24 @14x14", lambda: Refiner(24), "r"),
     ("refiner ch16 @14x14", lambda: Refiner(16), "r"),
 ]
 

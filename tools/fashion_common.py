@@ -5,13 +5,20 @@ Conventions (docs/DESIGN.md): t = 0 noise, t = 1 data, x_t = (1-t) x0 + t x1, th
 v(x, t, label) with label 10 = the null class (classifier-free guidance). Images are 1x28x28 in [-1, 1].
 """
 
-import math
 import os
+import sys
 import tempfile
+import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The pieces the digits pipeline already has: SiT's time embedding, the uint8 rule's FID input, EMA, and
+# DESIGN.md's samplers in Python (Heun, FlowTurbo's pseudo-corrector and refiner steps), in any dtype.
+from digits_common import (Ema, fid_preprocess, flowturbo_sample, grid_times, heun_sample,  # noqa: E402,F401
+                           predictor_steps, rms, threads, timestep_embedding)
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 MODELS = os.path.join(ROOT, "models")
@@ -21,15 +28,6 @@ CKPT = os.environ.get("FASHION_CKPT", "/work/ckpt/fashion")
 CLASSES = 10
 NULL = CLASSES
 SIZE = 28
-
-
-def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding of t in [0, 1] (SiT's TimestepEmbedder on 1000 t)."""
-    half = dim // 2
-    # in t's own precision, so that the float64 copy of a network (tools/export_fashion_models.py's golden) is float64 throughout
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=t.dtype) / half)
-    args = (t * 1000.0)[:, None] * freqs[None, :]
-    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
 def make_norm(kind: str, ch: int) -> nn.Module:
@@ -180,31 +178,8 @@ class FashionFeatures(nn.Module):
         return self.classifier.spatial_map(x).mean(dim=(2, 3))
 
 
-def fid_preprocess(x: torch.Tensor) -> torch.Tensor:
-    """[-1,1] -> the uint8 rule clamp(floor(127.5x+128),0,255) -> u/255*2-1 (the C# extractor's "native" input)."""
-    u = torch.clamp(torch.floor(x.float() * 127.5 + 128.0), 0, 255)
-    return u / 255.0 * 2.0 - 1.0
-
-
 def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return torch.clamp(torch.floor(x.float() * 127.5 + 128.0), 0, 255).to(torch.uint8)
-
-
-class Ema:
-    def __init__(self, model: nn.Module, decay: float):
-        import copy
-
-        self.decay = decay
-        self.model = copy.deepcopy(model).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, model: nn.Module):
-        for e, p in zip(self.model.parameters(), model.parameters()):
-            e.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
-        for e, b in zip(self.model.buffers(), model.buffers()):
-            e.copy_(b)
 
 
 def atomic_save(obj, path: str):
@@ -224,52 +199,6 @@ def atomic_save(obj, path: str):
         raise
 
 
-def grid_times(n: int, k: int, count: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    return torch.full((count,), k / n, dtype=dtype)
-
-
-@torch.no_grad()
-def heun_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> torch.Tensor:
-    """Heun on t_k = k/steps, as Grains/Sampling/HeunSampler.cs."""
-    x, h = x0.clone(), 1.0 / steps
-    for k in range(steps):
-        d = model(x, grid_times(steps, k, len(x), x.dtype), labels)
-        d_next = model(x + h * d, grid_times(steps, k + 1, len(x), x.dtype), labels)
-        x = x + h / 2 * (d + d_next)
-    return x
-
-
-@torch.no_grad()
-def predictor_steps(model, x0, labels, heun: int, pseudo: int, refine: int):
-    """FlowTurbo's H Heun and P pseudo-corrector steps on t_k = k/(H+P+R): the point reached and the kept velocity."""
-    n = heun + pseudo + refine
-    x, h, kept = x0.clone(), 1.0 / n, None
-    for k in range(heun + pseudo):
-        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x), x.dtype), labels)
-        kept = model(x + h * d, grid_times(n, k + 1, len(x), x.dtype), labels)
-        x = x + h / 2 * (d + kept)
-    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x), x.dtype), labels)
-    return x, u
-
-
-@torch.no_grad()
-def flowturbo_sample(model, refiner, x0, labels, heun: int, pseudo: int, refine: int):
-    """FlowTurbo on t_k = k/(H+P+R), as Grains/Sampling/FlowTurboSampler.cs and FlowTurbo's models_assemble.py."""
-    n = heun + pseudo + refine
-    x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
-    h = 1.0 / n
-    for k in range(heun + pseudo, n):
-        d = refiner(x, grid_times(n, k, len(x), x.dtype), u, labels) + u
-        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x), x.dtype), u, labels) + d
-        x = x + h / 2 * (d + d_next)
-        u = d
-    return x
-
-
-def rms(a: torch.Tensor, b: torch.Tensor) -> float:
-    return (a - b).pow(2).mean().sqrt().item()
-
-
 class Budget:
     """Compute accounting that survives restarts. The budget is CPU time per thread (process time
     divided by the intra-op threads): what the run would take on two idle cores. The training runs
@@ -277,21 +206,15 @@ class Budget:
     about it; a wall-time cap (also summed over restarts) bounds it anyway."""
 
     def __init__(self, minutes: float, wall_minutes: float, spent: dict = None):
-        import time
-
         spent = spent or {}
         self.limit, self.wall_limit = minutes * 60.0, wall_minutes * 60.0
         self.cpu0, self.wall0 = spent.get("cpu", 0.0), spent.get("wall", 0.0)
         self.start_cpu, self.start = time.process_time(), time.monotonic()
 
     def cpu(self) -> float:
-        import time
-
         return self.cpu0 + (time.process_time() - self.start_cpu) / torch.get_num_threads()
 
     def wall(self) -> float:
-        import time
-
         return self.wall0 + time.monotonic() - self.start
 
     def fraction(self) -> float:
@@ -307,6 +230,35 @@ class Budget:
         return f"{self.cpu() / 60:.1f} CPU-min, {self.wall() / 60:.1f} wall-min"
 
 
+class Checkpointer:
+    """One training state in one file, saved atomically every `every` seconds of wall time and
+    resumed from at start: the named modules' (and optimisers') state dicts, the random generator, the
+    step and the budget spent, plus whatever the script adds."""
+
+    def __init__(self, path: str, generator: torch.Generator, every: float = 300.0, **modules):
+        self.path, self.generator, self.every, self.modules = path, generator, every, modules
+        self.last = time.monotonic()
+
+    def resume(self) -> dict:
+        """Loads the saved state into the modules and the generator; {} when there is none."""
+        if not os.path.exists(self.path):
+            return {}
+        state = torch.load(self.path)
+        for name, module in self.modules.items():
+            module.load_state_dict(state[name])
+        self.generator.set_state(state["rng"])
+        print(f"resumed from {self.path}: step {state['step']}, {state['spent'].get('cpu', 0.0) / 60:.1f} CPU-min spent", flush=True)
+        return state
+
+    def save(self, step: int, budget: "Budget", **extra):
+        state = {name: module.state_dict() for name, module in self.modules.items()}
+        atomic_save({**state, "rng": self.generator.get_state(), "step": step, "spent": budget.state(), **extra}, self.path)
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+
 def augment(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor:
     """Random horizontal flips (garments are left-right symmetric) and, when shift > 0, random
     translations of up to shift pixels padded with the background (-1)."""
@@ -317,7 +269,3 @@ def augment(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor
         dx, dy = torch.randint(0, 2 * shift + 1, (2,), generator=g).tolist()
         x = padded[:, :, dy:dy + SIZE, dx:dx + SIZE]
     return x
-
-
-def threads():
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

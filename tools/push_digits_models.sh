@@ -24,17 +24,7 @@ for model in digits-rf digits-2rf digits-onestep; do
   mkdir -p "$stage/$model"
   cp "$root/models/$model/"* "$stage/$model/"
   # Make the package self-contained: pull in the features file its model.json points at, if outside.
-  /usr/bin/python3 - "$stage/$model" "$root/models/$model" <<'PY'
-import json, os, shutil, sys
-stage, source = sys.argv[1], sys.argv[2]
-path = os.path.join(stage, "model.json")
-manifest = json.load(open(path))
-for key, name in list(manifest.get("files", {}).items()):
-    if name and os.path.dirname(os.path.normpath(name)).startswith(".."):
-        shutil.copy(os.path.join(source, name), os.path.join(stage, os.path.basename(name)))
-        manifest["files"][key] = os.path.basename(name)
-json.dump(manifest, open(path, "w"), indent=2)
-PY
+  /usr/bin/python3 "$root/tools/stage_package.py" "$stage/$model" "$root/models/$model"
   push model "$model" "$stage/$model"
 done
 push features digits-fid "$root/models/digits-fid/features.pt"

@@ -26,17 +26,7 @@ for file in model.json predictor.pt; do
 done
 mkdir -p "$stage/fashion-rf"
 cp "$root/models/fashion-rf/"* "$stage/fashion-rf/"
-/usr/bin/python3 - "$stage/fashion-rf" "$root/models/fashion-rf" <<'PY'
-import json, os, shutil, sys
-stage, source = sys.argv[1], sys.argv[2]
-path = os.path.join(stage, "model.json")
-manifest = json.load(open(path))
-for key, name in list(manifest.get("files", {}).items()):
-    if name and os.path.dirname(os.path.normpath(name)).startswith(".."):
-        shutil.copy(os.path.join(source, name), os.path.join(stage, os.path.basename(name)))
-        manifest["files"][key] = os.path.basename(name)
-json.dump(manifest, open(path, "w"), indent=2)
-PY
+/usr/bin/python3 "$root/tools/stage_package.py" "$stage/fashion-rf" "$root/models/fashion-rf"
 push model fashion-rf "$stage/fashion-rf"
 push features fashion-fid "$root/models/fashion-fid/features.pt"
 push reference fashion-fid "$root/models/fashion-fid/reference.npz"

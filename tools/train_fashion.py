@@ -18,12 +18,11 @@ import argparse
 import math
 import os
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import CKPT, NULL, Budget, Ema, VelocityUNet, atomic_save, augment, threads  # noqa: E402
+from fashion_common import CKPT, NULL, Budget, Checkpointer, Ema, VelocityUNet, atomic_save, augment, threads  # noqa: E402
 import fashion_data  # noqa: E402
 
 CONFIG = {"ch": 32, "emb": 128, "norm": "none"}
@@ -48,22 +47,15 @@ def main():
     ema = Ema(net, EMA_DECAY)
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     g = torch.Generator().manual_seed(2)
-    step, spent, losses = 0, {}, []
-    if os.path.exists(state_path):
-        state = torch.load(state_path)
-        net.load_state_dict(state["net"])
-        ema.model.load_state_dict(state["ema"])
-        opt.load_state_dict(state["opt"])
-        g.set_state(state["rng"])
-        step, spent, losses = state["step"], state["spent"], state["losses"]
-        print(f"resumed from {state_path}: step {step}, {spent['cpu'] / 60:.1f} CPU-min spent", flush=True)
-    budget = Budget(a.minutes, a.wall_minutes, spent)
+    checkpoints = Checkpointer(state_path, g, SAVE_EVERY, net=net, ema=ema.model, opt=opt)
+    state = checkpoints.resume()
+    step, losses = state.get("step", 0), state.get("losses", [])
+    budget = Budget(a.minutes, a.wall_minutes, state.get("spent"))
 
     def save():
-        atomic_save({"net": net.state_dict(), "ema": ema.model.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(),
-                     "step": step, "spent": budget.state(), "losses": losses, "config": CONFIG}, state_path)
+        checkpoints.save(step, budget, losses=losses, config=CONFIG)
 
-    last_save, window = time.monotonic(), []
+    window = []
     while step < a.steps and not budget.over():
         frac = max(step / a.steps, budget.fraction())
         lr = LR * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
@@ -89,9 +81,8 @@ def main():
             losses.append((step, sum(window) / len(window)))
             print(f"step {step}: loss {losses[-1][1]:.4f}, lr {lr:.2e}, {budget}", flush=True)
             window = []
-        if time.monotonic() - last_save >= SAVE_EVERY:
+        if checkpoints.due():
             save()
-            last_save = time.monotonic()
     save()
     atomic_save({"ema": ema.model.state_dict(), "config": CONFIG, "step": step, "spent": budget.state(),
                  "losses": losses}, final)

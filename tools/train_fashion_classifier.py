@@ -15,13 +15,12 @@ import argparse
 import math
 import os
 import sys
-import time
 
 import torch
 from torch.nn import functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import CKPT, Budget, Classifier, atomic_save, augment, fid_preprocess, threads  # noqa: E402
+from fashion_common import CKPT, Budget, Checkpointer, Classifier, atomic_save, augment, fid_preprocess, threads  # noqa: E402
 import fashion_data  # noqa: E402
 
 BATCH, LR = 128, 2e-3
@@ -52,16 +51,10 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     g = torch.Generator().manual_seed(1)
     torch.manual_seed(1)  # dropout
-    step, spent = 0, {}
-    if os.path.exists(state_path):
-        state = torch.load(state_path)
-        net.load_state_dict(state["net"])
-        opt.load_state_dict(state["opt"])
-        g.set_state(state["rng"])
-        step, spent = state["step"], state["spent"]
-        print(f"resumed from {state_path}: step {step}", flush=True)
-    budget = Budget(a.minutes, a.wall_minutes, spent)
-    last_save = time.monotonic()
+    checkpoints = Checkpointer(state_path, g, net=net, opt=opt)
+    state = checkpoints.resume()
+    step = state.get("step", 0)
+    budget = Budget(a.minutes, a.wall_minutes, state.get("spent"))
     net.train()
     while step < a.steps and not budget.over():
         frac = max(step / a.steps, budget.fraction())
@@ -75,10 +68,8 @@ def main():
         step += 1
         if step % 50 == 0:
             print(f"step {step}: loss {loss.item():.4f}, {budget}", flush=True)
-        if time.monotonic() - last_save >= 300:
-            atomic_save({"net": net.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "step": step,
-                         "spent": budget.state()}, state_path)
-            last_save = time.monotonic()
+        if checkpoints.due():
+            checkpoints.save(step, budget)
     test_accuracy = accuracy(net, xt, yt)
     net.eval()
     atomic_save({"net": net.state_dict(), "step": step, "spent": budget.state(), "test_accuracy": test_accuracy}, final)

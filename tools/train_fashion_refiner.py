@@ -29,8 +29,10 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import (CKPT, CLASSES, NULL, Budget, Refiner, VelocityUNet, atomic_save, flowturbo_sample,  # noqa: E402
-                            grid_times, heun_sample, predictor_steps, rms, threads)
+from fashion_common import (CKPT, CLASSES, NULL, Budget, Checkpointer, Refiner, VelocityUNet, atomic_save,  # noqa: E402
+                            flowturbo_sample, heun_sample, rms, threads)
+# the calls of a schedule along the predictor's path, and the schedule with exact Heun steps for its refiner steps
+from train_digits_refiner import heun_tail, refiner_calls  # noqa: E402
 
 # (H, P, R): the schedules models/fashion-rf ships for the refiner (docs/fashion.md).
 SCHEDULES = [(1, 3, 3), (1, 4, 3), (2, 3, 3)]
@@ -42,37 +44,8 @@ def load_predictor():
     state = torch.load(os.path.join(CKPT, "flow-final.pt"))
     net = VelocityUNet(**state["config"])
     net.load_state_dict(state["ema"])
-    return torch.jit.freeze(torch.jit.script(net.eval()))
-
-
-@torch.no_grad()
-def refiner_calls(model, x0, labels, heun, pseudo, refine):
-    n = heun + pseudo + refine
-    x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
-    h = 1.0 / n
-    inputs, targets = [], []
-    for k in range(heun + pseudo, n):
-        t, t_next = grid_times(n, k, len(x)), grid_times(n, k + 1, len(x))
-        d = model(x, t, labels)
-        moved = x + h * d
-        d_next = model(moved, t_next, labels)
-        inputs += [(x, t, u, labels), (moved, t_next, u, labels)]
-        targets += [d - u, d_next - d]
-        x = x + h / 2 * (d + d_next)
-        u = d
-    return [torch.cat(part) for part in zip(*inputs)], torch.cat(targets)
-
-
-@torch.no_grad()
-def heun_tail(model, x0, labels, heun, pseudo, refine):
-    """The schedule with its refiner steps replaced by exact Heun steps: what a perfect refiner reaches."""
-    n = heun + pseudo + refine
-    x, h, kept = x0.clone(), 1.0 / n, None
-    for k in range(n):
-        d = kept if (heun <= k < heun + pseudo and kept is not None) else model(x, grid_times(n, k, len(x)), labels)
-        kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
-        x = x + h / 2 * (d + kept)
-    return x
+    # eager, not TorchScript: the profiling executor re-optimises per input shape, which cost more than the calls here
+    return net.eval()
 
 
 def make_data(predictor, path):
@@ -114,16 +87,10 @@ def main():
     refiner = Refiner(REFINER_CH)
     opt = torch.optim.Adam(refiner.parameters(), lr=LR)
     g = torch.Generator().manual_seed(9)
-    step, spent = 0, {}
-    if os.path.exists(state_path):
-        state = torch.load(state_path)
-        refiner.load_state_dict(state["net"])
-        opt.load_state_dict(state["opt"])
-        g.set_state(state["rng"])
-        step, spent = state["step"], state["spent"]
-        print(f"resumed from {state_path}: step {step}", flush=True)
-    budget = Budget(a.minutes, a.wall_minutes, spent)
-    last_save = time.monotonic()
+    checkpoints = Checkpointer(state_path, g, net=refiner, opt=opt)
+    state = checkpoints.resume()
+    step = state.get("step", 0)
+    budget = Budget(a.minutes, a.wall_minutes, state.get("spent"))
     while step < STEPS and not budget.over():
         frac = max(step / STEPS, budget.fraction())
         for group in opt.param_groups:
@@ -137,10 +104,8 @@ def main():
         step += 1
         if step % 250 == 0:
             print(f"refiner step {step}: RMS {loss.item() ** 0.5:.4f}, {budget}", flush=True)
-        if time.monotonic() - last_save >= 300:
-            atomic_save({"net": refiner.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "step": step,
-                         "spent": budget.state()}, state_path)
-            last_save = time.monotonic()
+        if checkpoints.due():
+            checkpoints.save(step, budget)
     refiner.eval()
 
     # Held-out check on noises the refiner never saw (the C# fid-table is the real measurement).
