@@ -52,8 +52,9 @@ def fid_preprocess(x: torch.Tensor) -> torch.Tensor:
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of t in [0, 1] (SiT's TimestepEmbedder on 1000 t)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    args = (t.float() * 1000.0)[:, None] * freqs[None, :]
+    # in t's precision (float32 as trained; float64 for the golden references of tools/export_fashion_models.py)
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=t.dtype) / half)
+    args = (t * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
@@ -198,12 +199,12 @@ def save_script(module: nn.Module, path: str, extra: dict = None):
     print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path):,} bytes)")
 
 
-def write_manifest(directory: str, name: str, files: dict, description: str):
+def write_manifest(directory: str, name: str, files: dict, description: str, input_shape=(1, SIZE, SIZE)):
     manifest = {
         "format": "orleansflow-model/1",
         "name": name,
         "kind": "velocity",
-        "input_shape": [1, SIZE, SIZE],
+        "input_shape": list(input_shape),
         "classes": CLASSES,
         "null_class": NULL,
         "time_convention": "sit",
@@ -265,8 +266,8 @@ def rectified_flow_loss(net, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor
     return (net(xt, t, labels) - (x1 - x0)).pow(2).mean()
 
 
-def grid_times(n: int, k: int, count: int) -> torch.Tensor:
-    return torch.full((count,), k / n)
+def grid_times(n: int, k: int, count: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.full((count,), k / n, dtype=dtype)
 
 
 @torch.no_grad()
@@ -274,8 +275,8 @@ def heun_sample(model, x0: torch.Tensor, labels: torch.Tensor, steps: int) -> to
     """Heun on t_k = k/steps, as Grains/Sampling/HeunSampler.cs."""
     x, h = x0.clone(), 1.0 / steps
     for k in range(steps):
-        d = model(x, grid_times(steps, k, len(x)), labels)
-        d_next = model(x + h * d, grid_times(steps, k + 1, len(x)), labels)
+        d = model(x, grid_times(steps, k, len(x), x.dtype), labels)
+        d_next = model(x + h * d, grid_times(steps, k + 1, len(x), x.dtype), labels)
         x = x + h / 2 * (d + d_next)
     return x
 
@@ -287,10 +288,10 @@ def predictor_steps(model, x0: torch.Tensor, labels: torch.Tensor, heun: int, ps
     n = heun + pseudo + refine
     x, h, kept = x0.clone(), 1.0 / n, None
     for k in range(heun + pseudo):
-        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x)), labels)
-        kept = model(x + h * d, grid_times(n, k + 1, len(x)), labels)
+        d = kept if (k >= heun and kept is not None) else model(x, grid_times(n, k, len(x), x.dtype), labels)
+        kept = model(x + h * d, grid_times(n, k + 1, len(x), x.dtype), labels)
         x = x + h / 2 * (d + kept)
-    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x)), labels)
+    u = kept if kept is not None else model(x, grid_times(n, heun + pseudo, len(x), x.dtype), labels)
     return x, u
 
 
@@ -301,8 +302,8 @@ def flowturbo_sample(model, refiner, x0: torch.Tensor, labels: torch.Tensor, heu
     x, u = predictor_steps(model, x0, labels, heun, pseudo, refine)
     h = 1.0 / n
     for k in range(heun + pseudo, n):
-        d = refiner(x, grid_times(n, k, len(x)), u, labels) + u
-        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x)), u, labels) + d
+        d = refiner(x, grid_times(n, k, len(x), x.dtype), u, labels) + u
+        d_next = refiner(x + h * d, grid_times(n, k + 1, len(x), x.dtype), u, labels) + d
         x = x + h / 2 * (d + d_next)
         u = d
     return x
