@@ -4,14 +4,13 @@
 #   the evaluation suite's network and reference batch: features and reference fashion-eval
 #   (eval.pt, reference-batch.npz: the 10,000 test images and their statistics)
 #   tools/push_fashion_models.sh [STORE]   (default: $OrleansFlow__Models, else $OrleansFlow__Store, else ./store)
-# Entries are create-only, so names already in the registry are skipped. The package's
-# "../fashion-fid/features.pt" is copied in (as features.pt) on the way, so the entry is self-contained.
+# Entries are create-only, so names already in the registry are skipped. A registry package holds all
+# its files: `models push` copies the package's "../fashion-fid/features.pt" in (as features.pt).
 # Nothing is retrained; the bytes pushed are the committed ones (made by tools/train_fashion_all.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 store="${1:-${OrleansFlow__Models:-${OrleansFlow__Store:-store}}}"
 cli=("$root/orleansflow" models --store "$store")
-stage="$(mktemp -d)"; trap 'rm -rf "$stage"' EXIT
 
 push() { # KIND NAME PATH
   if "${cli[@]}" show --kind "$1" "$2" >/dev/null 2>&1; then
@@ -24,10 +23,7 @@ push() { # KIND NAME PATH
 for file in model.json predictor.pt; do
   [ -f "$root/models/fashion-rf/$file" ] || { echo "push_fashion_models: models/fashion-rf/$file is missing (tools/train_fashion_all.sh makes it)" >&2; exit 2; }
 done
-mkdir -p "$stage/fashion-rf"
-cp "$root/models/fashion-rf/"* "$stage/fashion-rf/"
-/usr/bin/python3 "$root/tools/stage_package.py" "$stage/fashion-rf" "$root/models/fashion-rf"
-push model fashion-rf "$stage/fashion-rf"
+push model fashion-rf "$root/models/fashion-rf"
 push features fashion-fid "$root/models/fashion-fid/features.pt"
 push reference fashion-fid "$root/models/fashion-fid/reference.npz"
 push features fashion-eval "$root/models/fashion-fid/eval.pt"
