@@ -140,7 +140,7 @@ public sealed partial class SamplerGrain(
                 summary = summary with
                 {
                     Outputs = [place.Layout.Relative(place.Layout.Summary), .. summary.Outputs],
-                    Compilation = CompilationOf(actor, work.Spec),
+                    Compilation = CompilationOf(warmModel, work.Spec),
                 };
                 await place.Blobs.TryCreateAsync(place.Layout.Summary, JobJson.Serialize(summary), cancellationToken);
                 return summary;
@@ -149,7 +149,7 @@ public sealed partial class SamplerGrain(
     }
 
     /// <summary>This silo's compiled forms for the job's batch shapes (warming them here if no shard ran here).</summary>
-    private static IReadOnlyList<CompilationChoice>? CompilationOf(SamplerActor actor, JobSpec spec)
+    private static IReadOnlyList<CompilationChoice>? CompilationOf(WarmModel actor, JobSpec spec)
     {
         if (actor.Model is not Models.IWarmable warmable)
         {

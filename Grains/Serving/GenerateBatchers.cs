@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using OrleansFlow.Actors;
+using OrleansFlow.Cluster;
 using OrleansFlow.Models;
 using OrleansFlow.Sampling;
 
@@ -12,12 +12,12 @@ namespace OrleansFlow.Serving;
 /// </summary>
 public sealed class GenerateBatchers(GenerateExecutor executor, GenerateBatchOptions options)
 {
-    private readonly ConcurrentDictionary<(string Grain, string Sampler, double Guidance), (SamplerActor Actor, GenerateBatcher Batcher)> _batchers = new();
+    private readonly ConcurrentDictionary<(string Grain, string Sampler, double Guidance), (WarmModel Actor, GenerateBatcher Batcher)> _batchers = new();
     private readonly ConditionalWeakTable<IFlowModel, Lazy<bool>> _layouts = new();
 
     public GenerateExecutor Executor => executor;
 
-    public GenerateBatcher For(string samplerGrainKey, SamplerActor actor, BatchGenerator generator)
+    public GenerateBatcher For(string samplerGrainKey, WarmModel actor, BatchGenerator generator)
     {
         var key = (samplerGrainKey, generator.Sampler.ToString(), generator.Guidance);
         if (_batchers.TryGetValue(key, out var found) && ReferenceEquals(found.Actor, actor))

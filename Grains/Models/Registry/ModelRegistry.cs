@@ -46,7 +46,7 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null, 
         try
         {
             var gathered = kind == RegistryKind.Model && Torch.ModelPackage.IsPackage(source) ? SelfContainedPackage.Gather(source, staging) : source;
-            return await PushFilesAsync(kind, gathered, name, manifestName, cancellationToken);
+            return await PushFilesAsync(kind, gathered, name, manifestName, signingKey, cancellationToken);
         }
         finally
         {
@@ -57,7 +57,7 @@ public sealed class ModelRegistry(IBlobStore store, TimeProvider? clock = null, 
         }
     }
 
-    private async Task<RegistryManifest> PushFilesAsync(RegistryKind kind, string source, RegistryName name, string manifestName, CancellationToken cancellationToken)
+    private async Task<RegistryManifest> PushFilesAsync(RegistryKind kind, string source, RegistryName name, string manifestName, ECDsa? signingKey, CancellationToken cancellationToken)
     {
         var sources = SourceFiles(kind, source);
         var files = new List<RegistryFile>();
