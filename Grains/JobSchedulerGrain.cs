@@ -494,7 +494,7 @@ public sealed partial class JobSchedulerGrain(
                 SetStatus(result.Index, ShardStatus.Pending);
                 entry.Error = ShardRow.Clip($"lost on silo {result.Silo}: {error.GetType().Name}: {FirstLine(error.Message)}");
                 _warm.Remove(result.Silo);
-                OrleansFlowMetrics.LeaseReclaims.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
+                OrleansFlowMetrics.ShardRedispatches.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
                 LogLost(Id.Value, result.Index, result.Silo, error.GetType().Name);
                 continue;
             }

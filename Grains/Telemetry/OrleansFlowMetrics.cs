@@ -43,9 +43,6 @@ public static class OrleansFlowMetrics
     public static Counter<long> ShardRedispatches { get; } = Meter.CreateCounter<long>(
         "orleansflow.shard.redispatches", "{shard}", "Shards dispatched again after the call to their silo was lost");
 
-    /// <summary>The same instrument under its lease-era C# name, for the scheduler grain until it moves to <see cref="ShardRedispatches"/>.</summary>
-    public static Counter<long> LeaseReclaims => ShardRedispatches;
-
     /// <summary>
     /// Precision/recall blocks a finaliser on this silo dispatched, by the silo that ran them (a cluster has
     /// a few) and outcome (completed, failed: a failed block runs again, on another silo when there is one).
