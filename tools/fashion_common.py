@@ -269,3 +269,21 @@ def augment(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor
         dx, dy = torch.randint(0, 2 * shift + 1, (2,), generator=g).tolist()
         x = padded[:, :, dy:dy + SIZE, dx:dx + SIZE]
     return x
+
+
+def stage_arguments(final: str, minutes: float, wall_minutes: float, steps: int = None):
+    """A training stage's command line (--minutes CPU budget, --wall-minutes cap, --steps); sets the
+    threads. None when the stage's final file exists: the stage is done and must not run again."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=minutes, help="CPU minutes per thread (fashion_common.Budget)")
+    parser.add_argument("--wall-minutes", type=float, default=wall_minutes)
+    if steps is not None:
+        parser.add_argument("--steps", type=int, default=steps)
+    a = parser.parse_args()
+    threads()
+    if os.path.exists(final):
+        print(f"{os.path.basename(sys.argv[0])}: {final} exists, nothing to do")
+        return None
+    return a

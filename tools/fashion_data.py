@@ -63,11 +63,11 @@ def read_idx(path: str, magic: int, shape: tuple) -> np.ndarray:
         raise FashionDataError(f"{path}: cannot read: {e}") from None
     dims = len(shape)
     header = 4 + 4 * dims
+    found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+    if found is not None and found != magic:
+        raise FashionDataError(f"{path}: magic number 0x{found:08x}, expected 0x{magic:08x}")
     if len(data) < header:
         raise FashionDataError(f"{path}: {len(data)} bytes, shorter than the {header}-byte IDX header")
-    found = int.from_bytes(data[:4], "big")
-    if found != magic:
-        raise FashionDataError(f"{path}: magic number 0x{found:08x}, expected 0x{magic:08x}")
     sizes = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
     if sizes != tuple(shape):
         raise FashionDataError(f"{path}: dimensions {sizes}, expected {tuple(shape)}")

@@ -14,7 +14,6 @@ automatically. The result, the EMA weights, goes to flow-final.pt; when that exi
 nothing (delete it to train further).
 """
 
-import argparse
 import math
 import os
 import sys
@@ -22,7 +21,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import CKPT, NULL, Budget, Checkpointer, Ema, VelocityUNet, atomic_save, augment, threads  # noqa: E402
+from fashion_common import CKPT, NULL, Budget, Checkpointer, Ema, VelocityUNet, atomic_save, augment, stage_arguments  # noqa: E402
 import fashion_data  # noqa: E402
 
 CONFIG = {"ch": 32, "emb": 128, "norm": "none"}
@@ -31,15 +30,9 @@ SAVE_EVERY = 300.0  # seconds
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=85.0, help="CPU minutes per thread (fashion_common.Budget)")
-    parser.add_argument("--wall-minutes", type=float, default=120.0)
-    parser.add_argument("--steps", type=int, default=40000)
-    a = parser.parse_args()
-    threads()
     final, state_path = os.path.join(CKPT, "flow-final.pt"), os.path.join(CKPT, "flow.pt")
-    if os.path.exists(final):
-        print(f"train_fashion: {final} exists, nothing to do")
+    a = stage_arguments(final, 85.0, 600.0, steps=40000)
+    if a is None:
         return
     x, y = fashion_data.load("train")
 

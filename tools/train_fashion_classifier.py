@@ -11,7 +11,6 @@ classifier-final.pt with the weights and the accuracy on the 10,000 test images;
 that exists. tools/export_fashion_models.py turns it into models/fashion-fid.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -20,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import CKPT, Budget, Checkpointer, Classifier, atomic_save, augment, fid_preprocess, threads  # noqa: E402
+from fashion_common import CKPT, Budget, Checkpointer, Classifier, atomic_save, augment, fid_preprocess, stage_arguments  # noqa: E402
 import fashion_data  # noqa: E402
 
 BATCH, LR = 128, 2e-3
@@ -35,15 +34,9 @@ def accuracy(net, x, y):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=8.0, help="CPU minutes per thread (fashion_common.Budget)")
-    parser.add_argument("--wall-minutes", type=float, default=20.0)
-    parser.add_argument("--steps", type=int, default=3000)
-    a = parser.parse_args()
-    threads()
     final, state_path = os.path.join(CKPT, "classifier-final.pt"), os.path.join(CKPT, "classifier.pt")
-    if os.path.exists(final):
-        print(f"train_fashion_classifier: {final} exists, nothing to do")
+    a = stage_arguments(final, 8.0, 60.0, steps=3000)
+    if a is None:
         return
     x, y = fashion_data.load("train")
     xt, yt = fashion_data.load("test")

@@ -21,7 +21,6 @@ trajectory RMS against Heun 64 of each schedule with this refiner, with a perfec
 pseudo-corrector alone, and of Heun 8, on 200 held-out noises. Does nothing when refiner-final.pt exists.
 """
 
-import argparse
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_common import (CKPT, CLASSES, NULL, Budget, Checkpointer, Refiner, VelocityUNet, atomic_save,  # noqa: E402
-                            flowturbo_sample, heun_sample, rms, threads)
+                            flowturbo_sample, heun_sample, rms, stage_arguments)
 # the calls of a schedule along the predictor's path, and the schedule with exact Heun steps for its refiner steps
 from train_digits_refiner import heun_tail, refiner_calls  # noqa: E402
 
@@ -69,14 +68,9 @@ def make_data(predictor, path):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=20.0, help="CPU minutes per thread (fashion_common.Budget)")
-    parser.add_argument("--wall-minutes", type=float, default=30.0)
-    a = parser.parse_args()
-    threads()
     final, state_path = os.path.join(CKPT, "refiner-final.pt"), os.path.join(CKPT, "refiner.pt")
-    if os.path.exists(final):
-        print(f"train_fashion_refiner: {final} exists, nothing to do")
+    a = stage_arguments(final, 20.0, 180.0)
+    if a is None:
         return
     predictor = load_predictor()
     start = time.time()
