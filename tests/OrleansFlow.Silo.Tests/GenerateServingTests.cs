@@ -26,7 +26,13 @@ public sealed class GenerateServingTests(PostgresFixture postgres)
     {
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 1, new ClusterSettings
         {
-            Environment = new Dictionary<string, string> { ["OrleansFlow__MaxConcurrentGenerates"] = "8" },
+            Environment = new Dictionary<string, string>
+            {
+                ["OrleansFlow__MaxConcurrentGenerates"] = "8",
+                // Over the default limits on purpose: what is measured is the cap and the cancellation of admitted work.
+                ["OrleansFlow__Limits__MaxSteps"] = "10000",
+                ["OrleansFlow__Limits__MaxGenerateCost"] = "10000000",
+            },
         });
         var silo = cluster.Silos[0];
         using var http = cluster.Http();
@@ -78,6 +84,9 @@ public sealed class GenerateServingTests(PostgresFixture postgres)
             Environment = new Dictionary<string, string>
             {
                 ["LD_PRELOAD"] = ReferenceBlas,
+                // With reference BLAS, digits-rf's rows are layout-independent in the frozen + optimize_for_inference
+                // form but not as loaded (its Linear layers' GEMM), so sharing needs that form on every batch size.
+                ["ORLEANSFLOW_COMPILATION"] = "frozen+optimized",
                 ["OrleansFlow__GenerateBatchWaitMilliseconds"] = "50",
                 ["OrleansFlow__MaxConcurrentGenerates"] = "64",
             },

@@ -25,6 +25,7 @@ internal static class MetricNames
         ["orleansflow_samplers_warm"] = "gauge",
         ["orleansflow_model_load_duration_seconds"] = "histogram",
         ["orleansflow_model_warmup_duration_seconds"] = "histogram",
+        ["orleansflow_model_compilation_forward_seconds"] = "histogram",
         ["orleansflow_generate_duration_seconds"] = "histogram",
         ["orleansflow_generate_batch_samples"] = "histogram",
         ["orleansflow_generate_batch_requests"] = "histogram",

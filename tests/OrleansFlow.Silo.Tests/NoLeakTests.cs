@@ -32,7 +32,7 @@ public sealed class NoLeakTests(PostgresFixture postgres)
         var view = await PostAsync(http, Spec("digits-batch"));
 
         Assert.True(refused.Status == HttpStatusCode.BadRequest, refused.Body);
-        Assert.Equal("reference: registry reference 'four-d' file 'four-d.npz' has 4-dimensional statistics but the features have 64", JsonDocument.Parse(refused.Body).RootElement.GetProperty("error").GetString());
+        Assert.Equal("reference: the reference has 4-dimensional statistics but the features are 64-dimensional: use a reference made with the same features (--features)", JsonDocument.Parse(refused.Body).RootElement.GetProperty("error").GetString());
         Assert.True(view.Status == HttpStatusCode.Created, view.Body);
         var id = JsonDocument.Parse(view.Body).RootElement.GetProperty("id").GetString()!;
         var job = await cluster.WaitAsync(id, TimeSpan.FromMinutes(3));

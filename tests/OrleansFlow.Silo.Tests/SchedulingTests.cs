@@ -40,7 +40,7 @@ public sealed class SchedulingTests(PostgresFixture postgres)
 
         var finished = await cluster.WaitAsync(job.Id, TimeSpan.FromMinutes(2));
         var writes = PrometheusText.Parse(await cluster.ScrapeAsync(cluster.Silos[0]))
-            .Sum("orleans_storage_write_latency_milliseconds_count", ("state_type", "JobLedger"));
+            .Sum("orleans_storage_write_latency_seconds_count", ("state_type", "JobLedger"));
 
         Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}");
         Assert.Equal(2, mostInFlight);
