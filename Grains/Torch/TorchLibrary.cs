@@ -69,7 +69,8 @@ public static class TorchLibrary
     {
         var candidates = Candidates().ToList();
         var path = candidates.FirstOrDefault(File.Exists) ?? throw new TorchException(
-            $"the OrleansFlow libtorch shim ({FileName}) was not found (looked in {string.Join(", ", candidates.Select(Path.GetDirectoryName).Distinct())}); " +
+            // The places are named, not their absolute paths: a silo's API passes this message to clients.
+            $"the OrleansFlow libtorch shim ({FileName}) was not found (looked in ${DirectoryVariable}, next to the application and in the source tree's native/build); " +
             $"build it from the repository root with: {BuildCommand} (needs apt-get install libtorch-dev cmake g++), or set {DirectoryVariable}");
         IntPtr handle;
         try
@@ -78,8 +79,9 @@ public static class TorchLibrary
         }
         catch (DllNotFoundException e)
         {
-            // dlopen's message names the missing dependency, e.g. libtorch_cpu.so.1.13.
-            throw new TorchException($"cannot load {path}: {e.Message}. Is libtorch installed (apt-get install libtorch-dev) and the shim built against it?", e);
+            // dlopen's message (the missing dependency, e.g. libtorch_cpu.so.1.13, and the shim's path) stays
+            // in the inner exception, for the logs: a silo's API passes this message to clients.
+            throw new TorchException($"cannot load {FileName}: is libtorch installed (apt-get install libtorch-dev) and the shim built against it (native/build.sh)?", e);
         }
 
         NativeLibrary.SetDllImportResolver(typeof(TorchLibrary).Assembly, (name, _, _) => name == NativeMethods.Library ? handle : IntPtr.Zero);
