@@ -20,8 +20,8 @@ public sealed class CompiledModule : IDisposable
 
     private readonly CompilationPolicy _policy;
     private readonly TorchModule?[] _forms = new TorchModule?[Candidates.Length];
-    private readonly ConcurrentDictionary<int, TorchModule> _chosen = new();
-    private readonly ConcurrentDictionary<int, CompilationChoice> _choices = new();
+    // Per batch size: the choice as recorded, and the loaded form it names (looked up on every forward).
+    private readonly ConcurrentDictionary<int, (CompilationChoice Choice, TorchModule Form)> _chosen = new();
     private readonly Lock _lock = new();
     private readonly bool _cudaGraphs;
 
@@ -43,7 +43,7 @@ public sealed class CompiledModule : IDisposable
     public string Role { get; }
 
     /// <summary>The choices made so far, by batch size.</summary>
-    public IReadOnlyList<CompilationChoice> Choices => [.. _choices.Values.OrderBy(c => c.Batch)];
+    public IReadOnlyList<CompilationChoice> Choices => [.. _chosen.Values.Select(c => c.Choice).OrderBy(c => c.Batch)];
 
     /// <summary>
     /// Loads the file in the form untimed batches run (as loaded, or the policy's fixed form). With
@@ -54,7 +54,7 @@ public sealed class CompiledModule : IDisposable
 
     /// <summary>The form to run a batch of <paramref name="batch"/> rows in.</summary>
     public TorchModule For(int batch) =>
-        _chosen.TryGetValue(batch, out var module) ? module : Form(_policy.Fixed ?? TorchCompilation.AsLoaded);
+        _chosen.TryGetValue(batch, out var chosen) ? chosen.Form : Form(_policy.Fixed ?? TorchCompilation.AsLoaded);
 
     /// <summary>
     /// Times every candidate form on one representative batch (<paramref name="run"/> runs one forward
@@ -66,17 +66,17 @@ public sealed class CompiledModule : IDisposable
     {
         lock (_lock)
         {
-            if (_choices.TryGetValue(batch, out var made))
+            if (_chosen.TryGetValue(batch, out var made))
             {
-                return made;
+                return made.Choice;
             }
 
             CompilationChoice choice;
+            TorchModule chosen;
             if (_policy.Fixed is { } form)
             {
-                var module = Form(form);
-                choice = new CompilationChoice(Role, batch, form.Name(), [new CompilationTiming(form.Name(), MedianMilliseconds(module, run, out _), true)]);
-                _chosen[batch] = module;
+                chosen = Form(form);
+                choice = new CompilationChoice(Role, batch, form.Name(), [new CompilationTiming(form.Name(), MedianMilliseconds(chosen, run, out _), true)]);
             }
             else
             {
@@ -97,10 +97,10 @@ public sealed class CompiledModule : IDisposable
                 }
 
                 choice = new CompilationChoice(Role, batch, best.Name(), timings);
-                _chosen[batch] = Form(best);
+                chosen = Form(best);
             }
 
-            _choices[batch] = choice;
+            _chosen[batch] = (choice, chosen);
             foreach (var timing in choice.Timings)
             {
                 OrleansFlowMetrics.ModelCompilationForward.Record(
