@@ -143,7 +143,10 @@ public sealed partial class JobSchedulerGrain(
             else
             {
                 // Its silo died: dispatch again (the attempt was counted; the result blob is create-only).
+                // Counted as a re-dispatch like a lost call: the activation that sent it may have gone
+                // before the call failed (a scheduler moved while the shard's silo was being declared dead).
                 SetStatus(index, ShardStatus.Pending);
+                CountRedispatch();
             }
         }
 
@@ -361,7 +364,10 @@ public sealed partial class JobSchedulerGrain(
         }
 
         var perSilo = options.Workers + options.QueuedShards;
-        foreach (var index in _pending.ToList())
+        // Only as many pending shards as there are free places: a copy of the whole pending set on every
+        // step would make the scheduler's cost per shard grow with the job's shard count.
+        var room = inFlight.Values.Sum(n => Math.Max(0, perSilo - n));
+        foreach (var index in _pending.Take(room).ToList())
         {
             var entry = _shards[index];
             if (entry.Attempts >= _entry!.MaxAttempts)
@@ -389,6 +395,9 @@ public sealed partial class JobSchedulerGrain(
             _unsent.Add((index, entry.Token));
         }
     }
+
+    private void CountRedispatch() =>
+        OrleansFlowMetrics.ShardRedispatches.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
 
     /// <summary>Tokens are unique across activations: the epoch this activation claimed, then a counter.</summary>
     private long NextToken() => (_epoch << 32) | ++_tokens;
@@ -494,7 +503,7 @@ public sealed partial class JobSchedulerGrain(
                 SetStatus(result.Index, ShardStatus.Pending);
                 entry.Error = ShardRow.Clip($"lost on silo {result.Silo}: {error.GetType().Name}: {FirstLine(error.Message)}");
                 _warm.Remove(result.Silo);
-                OrleansFlowMetrics.ShardRedispatches.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
+                CountRedispatch();
                 LogLost(Id.Value, result.Index, result.Silo, error.GetType().Name);
                 continue;
             }
