@@ -68,12 +68,14 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         var scheduler = cluster.SiloOf(running.Scheduler)!;
         var paused = cluster.Silos.First(s => s != scheduler);
         // Paused while the scheduler counts a shard in flight there (a shard finishing between the check
-        // and the signal would leave nothing to lose: resume and try again).
+        // and the signal would leave nothing to lose: resume and try again). A shard takes 400 ms: one the
+        // scheduler still counts a second after SIGSTOP is held by the paused silo, not a report on its
+        // way to a busy scheduler (the 200 ms wait this replaces let such a report slip through under load).
         for (var attempt = 1; ; attempt++)
         {
             Assert.True(await WaitInFlightAsync(cluster, job.Id, paused), "the silo to pause never ran a shard");
             paused.Pause();
-            await Task.Delay(200);
+            await Task.Delay(TimeSpan.FromSeconds(1));
             if (await cluster.InFlightAsync(job.Id, paused) > 0)
             {
                 break;
@@ -97,7 +99,8 @@ public sealed class ClusterFaultTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}\n{cluster.Logs()}");
         // The scheduler gave the paused silo's shards to others (their calls failed once it was declared
         // dead); whatever the paused silo finished after SIGCONT carried a token no longer current.
-        Assert.True(redispatched >= 1, $"no shard was re-dispatched\n{cluster.Logs()}");
+        var retried = await cluster.ScalarAsync($"SELECT count(*) FROM job_shards WHERE job_id = '{job.Id}' AND attempts > 1");
+        Assert.True(redispatched >= 1, $"no shard was re-dispatched (ledger rows with more than one attempt: {retried})\n{cluster.Logs()}");
         // Woken, the paused silo finds itself declared dead: it never becomes a member again.
         Assert.Equal(6, await cluster.MembershipStatusAsync(paused));
         Assert.DoesNotContain(await cluster.MembershipRowsAsync(), r => r.Port == paused.SiloPort && r.Status != 6);
