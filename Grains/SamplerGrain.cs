@@ -148,16 +148,21 @@ public sealed partial class SamplerGrain(
             cancellationToken);
     }
 
-    /// <summary>This silo's compiled forms for the job's batch shapes (warming them here if no shard ran here).</summary>
-    private static IReadOnlyList<CompilationChoice>? CompilationOf(WarmModel actor, JobSpec spec)
+    /// <summary>
+    /// The compiled forms this silo chose for the job's batch shapes. Only what its shards' warm-ups already
+    /// chose: timing the forms here, on a silo that may have run none of the job's shards, would spend the
+    /// finaliser's time on model calls no shard makes (null when none ran here).
+    /// </summary>
+    private static IReadOnlyList<CompilationChoice>? CompilationOf(WarmModel warmModel, JobSpec spec)
     {
-        if (actor.Model is not Models.IWarmable warmable)
+        if (warmModel.Model is not Models.IWarmable warmable)
         {
             return null;
         }
 
-        var batches = actor.WarmFor(spec).Select(w => w.Batch).ToHashSet();
-        return [.. warmable.Compilation.Where(c => batches.Contains(c.Batch))];
+        var batches = warmModel.BatchShapes(spec);
+        var chosen = warmable.Compilation.Where(c => batches.Contains(c.Batch)).ToList();
+        return chosen.Count > 0 ? chosen : null;
     }
 
     public Task<bool> IsWarmAsync(CancellationToken cancellationToken) => Task.FromResult(_loading is { IsCompletedSuccessfully: true });

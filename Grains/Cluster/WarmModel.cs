@@ -42,16 +42,15 @@ public sealed class WarmModel
     /// evaluates both halves in one call) before the first shard is served; a no-op for models that
     /// need no warm-up and for shapes already warm.
     /// </summary>
-    public IReadOnlyList<WarmupLatency> WarmFor(Jobs.JobSpec spec)
-    {
-        if (Model is not IWarmable warmable)
-        {
-            return [];
-        }
+    public IReadOnlyList<WarmupLatency> WarmFor(Jobs.JobSpec spec) =>
+        Model is IWarmable warmable ? warmable.WarmUp(BatchShapes(spec)) : [];
 
+    /// <summary>The batch sizes a job's model calls have: its batch size, and twice it when guidance evaluates both halves in one call.</summary>
+    public IReadOnlyList<int> BatchShapes(Jobs.JobSpec spec)
+    {
         var batch = Math.Min(spec.BatchSize, Math.Min(spec.ShardSize, spec.Samples));
         var guided = spec.Guidance != 1 && Model.Info.IsConditional && !spec.Unconditional;
-        return warmable.WarmUp(guided ? [batch, 2 * batch] : [batch]);
+        return guided ? [batch, 2 * batch] : [batch];
     }
 
     /// <summary>Marks the warmModel busy until the returned handle is disposed (a busy warmModel is never evicted).</summary>

@@ -97,6 +97,8 @@ public class DigitsTests
                 var suite = r.GetProperty("suite");
                 using var summary = JsonDocument.Parse(File.ReadAllBytes(r.GetProperty("summaries")[0].GetString()!));
                 var evaluation = summary.RootElement.GetProperty("evaluation");
+                // The compiled form the job's shards ran with, reported by the silo that ran them.
+                Assert.Contains(summary.RootElement.GetProperty("compilation").EnumerateArray(), c => c.GetProperty("batch").GetInt32() == 30 && c.GetProperty("chosen").GetString()!.Length > 0);
                 Assert.Equal(evaluation.GetProperty("sfid").GetDouble(), suite.GetProperty("sfid").GetProperty("mean").GetDouble());
                 Assert.Equal(evaluation.GetProperty("kid").GetDouble(), suite.GetProperty("kid").GetProperty("mean").GetDouble());
                 Assert.InRange(suite.GetProperty("precision").GetProperty("mean").GetDouble(), 0, 1);
