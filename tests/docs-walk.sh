@@ -12,8 +12,9 @@
 #      (tools/dashboard_screenshot.py; skipped with a note when chromium is not installed).
 #   tests/docs-walk.sh [--screenshot PATH]
 # Not in CI: three builds from scratch (CLI, shim, silo) take 10-20 minutes on a shared 2-core machine.
-# Last run (2026-12-05, commit 29beebb, load average 60-100 from other work): passed, 9 commands in
-# 2,490 s, 1,770 of them the first step (the CLI and shim builds and the small fid-table).
+# Last run (2026-12-05 10:25-10:37 UTC, commit 1f3f1b5, beside a training run and a 32-silo benchmark,
+# load average 17-198): passed, 9 commands in 541 s, 224 of them the first step (the CLI and shim builds
+# and the small fid-table).
 # Environment: DOCS_WALK_PORT (first HTTP port, default 18081; PostgreSQL +1000), DOCS_WALK_SILO_PORT
 # (21111), DOCS_WALK_GATEWAY_PORT (40000), DOCS_WALK_KEEP=1 keeps the clone.
 set -euo pipefail
