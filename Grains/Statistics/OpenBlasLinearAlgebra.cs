@@ -127,6 +127,7 @@ internal sealed unsafe class OpenBlasLinearAlgebra : ISymmetricLinearAlgebra
     {
         try
         {
+            BlasThreads.EnsurePinned();
             string config = Marshal.PtrToStringUTF8(OpenBlasMethods.GetConfig())?.Trim() ?? "OpenBLAS";
             return new OpenBlasLinearAlgebra(config);
         }

@@ -76,6 +76,8 @@ public static class TorchLibrary
         try
         {
             handle = NativeLibrary.Load(path);
+            // libtorch's GEMMs run on OpenBLAS here: one thread, so a shard's bytes do not depend on the machine.
+            Statistics.BlasThreads.EnsurePinned();
         }
         catch (DllNotFoundException e)
         {
