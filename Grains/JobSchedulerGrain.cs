@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orleans;
@@ -246,6 +247,9 @@ public sealed partial class JobSchedulerGrain(
         var reminderRegistered = false;
         while (!Ledger.IsFinished && !_fenced && !_lifetime.IsCancellationRequested)
         {
+            // The step's busy time (orleansflow_scheduler_busy_seconds_total) runs from here to the wait for
+            // reports or to the hand-over to the finaliser.
+            var step = Stopwatch.GetTimestamp();
             try
             {
                 DelayDeactivation(TimeSpan.FromMinutes(2));
@@ -257,12 +261,14 @@ public sealed partial class JobSchedulerGrain(
                 {
                     await SaveShardsAsync();
                     await EndAsync(JobState.Failed, failure);
+                    CountBusy(step);
                     continue;
                 }
 
                 if (!Ledger.IsFinished && _done == _shards.Length)
                 {
                     await SaveShardsAsync();
+                    CountBusy(step);
                     await FinalizeAsync();
                     continue;
                 }
@@ -270,6 +276,7 @@ public sealed partial class JobSchedulerGrain(
                 await PlanDispatchesAsync();
                 if (Ledger.IsFinished)
                 {
+                    CountBusy(step);
                     continue;
                 }
 
@@ -287,6 +294,7 @@ public sealed partial class JobSchedulerGrain(
                     await RegisterReminderAsync();
                 }
 
+                CountBusy(step);
                 if (!Ledger.IsFinished)
                 {
                     await WaitForResultAsync();
@@ -395,6 +403,9 @@ public sealed partial class JobSchedulerGrain(
             _unsent.Add((index, entry.Token));
         }
     }
+
+    private static void CountBusy(long since) =>
+        OrleansFlowMetrics.SchedulerBusy.Add(Stopwatch.GetElapsedTime(since).TotalSeconds);
 
     private void CountRedispatch() =>
         OrleansFlowMetrics.ShardRedispatches.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
