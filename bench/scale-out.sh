@@ -37,6 +37,9 @@ for run in "1 0 one" "2 0,1 two"; do
   # Backends that exited during the job took their CPU with them: PostgreSQL's figure is a lower bound.
   echo "$name $(( $(cpu_of $silo_pids) - silo0 )) $(( $(cpu_of $(pg_pids)) - pg0 )) $(cat "$out/$name.client")" >>"$out/cpu.txt"
   echo "$name after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+  for i in $(seq 0 $((silos - 1))); do
+    curl -sf -H "Authorization: Bearer local-token" "http://127.0.0.1:$((port + i))/metrics" >"$out/$name-silo$i.prom" || true
+  done
   resume
   stop_cluster
 done
@@ -53,4 +56,17 @@ for label, name, r in (("1 silo on core 0", "one", one), ("2 silos on cores 0 an
     print(f"{label:<26}{r['seconds']:>9.2f}{r['samplesPerSecond']:>11,.0f}{r['fid']:>22.15f}{int(silo) / ticks:>13.1f}{int(pg) / ticks:>16.1f}{float(user) + float(system):>14.1f}")
 print(f"ratio 2/1: {two['samplesPerSecond'] / one['samplesPerSecond']:.2f}x; FID identical: {one['fid'] == two['fid']}")
 print(open(f"{out}/load.txt").read().strip())
+# Where each silo's time went (its /metrics after the job): model loads and warm-ups happen inside the job on
+# every silo but the one that took the submission (it warmed the model before the job's clock started).
+import glob, re
+for path in sorted(glob.glob(f"{out}/*-silo*.prom")):
+    sums = {}
+    for line in open(path):
+        m = re.match(r"^(orleansflow_(?:model_load_duration_seconds|model_warmup_duration_seconds|shard_duration_seconds)_(?:sum|count)|orleansflow_scheduler_busy_seconds_total)(?:\{[^}]*\})? (\S+)", line)
+        if m:
+            sums[m.group(1)] = sums.get(m.group(1), 0) + float(m.group(2))
+    g = lambda k: sums.get(k, 0)
+    print(f"{path.rsplit('/', 1)[1][:-5]}: {g('orleansflow_shard_duration_seconds_count'):.0f} shards in {g('orleansflow_shard_duration_seconds_sum'):.1f} s, "
+          f"model loads {g('orleansflow_model_load_duration_seconds_sum'):.2f} s, warm-ups {g('orleansflow_model_warmup_duration_seconds_sum'):.2f} s "
+          f"({g('orleansflow_model_warmup_duration_seconds_count'):.0f}), scheduler busy {g('orleansflow_scheduler_busy_seconds_total'):.2f} s")
 PY
