@@ -25,21 +25,30 @@ cpu_of() { local t=0 pid; for pid in "$@"; do [ -r "/proc/$pid/stat" ] && t=$((t
 pg_pids() { local main; main=$(head -n 1 "$root/.local-cluster/pg/postmaster.pid"); echo "$main" $(pgrep -P "$main"); }
 "$root/orleansflow" --help >/dev/null   # builds the CLI now, not inside the timed job
 
-for run in "1 0 one" "2 0,1 two"; do
-  read -r silos cpus name <<<"$run"
-  cluster_cpus="$cpus"
-  start_cluster "$silos" 1 "$name"
-  silo_pids=$(cluster_silo_pids | tr , ' ')
-  [ -z "${PAUSE_TRAINING:-}" ] || pkill -STOP -f train_fashion || true
+# run_job NAME: one job on the running cluster, its summary in $out/NAME, CPU seconds and load in cpu.txt and load.txt.
+run_job() {
+  local name="$1" silo0 pg0
   echo "$name before $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%FT%TZ)" >>"$out/load.txt"
   silo0=$(cpu_of $silo_pids); pg0=$(cpu_of $(pg_pids))
   /usr/bin/time -f "%U %S" -o "$out/$name.client" "$root/orleansflow" "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/$name" >/dev/null 2>&1
   # Backends that exited during the job took their CPU with them: PostgreSQL's figure is a lower bound.
   echo "$name $(( $(cpu_of $silo_pids) - silo0 )) $(( $(cpu_of $(pg_pids)) - pg0 )) $(cat "$out/$name.client")" >>"$out/cpu.txt"
   echo "$name after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+}
+
+# Two jobs per cluster: the first is a fresh cluster's (the silos but the submitting one load and warm the
+# model inside the job's clock), the second runs on silos all warm.
+for run in "1 0 one" "2 0,1 two"; do
+  read -r silos cpus name <<<"$run"
+  cluster_cpus="$cpus"
+  start_cluster "$silos" 1 "$name"
+  silo_pids=$(cluster_silo_pids | tr , ' ')
+  [ -z "${PAUSE_TRAINING:-}" ] || pkill -STOP -f train_fashion || true
+  run_job "$name"
   for i in $(seq 0 $((silos - 1))); do
     curl -sf -H "Authorization: Bearer local-token" "http://127.0.0.1:$((port + i))/metrics" >"$out/$name-silo$i.prom" || true
   done
+  run_job "$name-warm"
   resume
   stop_cluster
 done
@@ -47,16 +56,22 @@ done
 /usr/bin/python3 - "$out" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 out, ticks = sys.argv[1], int(sys.argv[2])
-one, two = (json.load(open(f"{out}/{n}/summary.json")) for n in ("one", "two"))
+runs = {n: json.load(open(f"{out}/{n}/summary.json")) for n in ("one", "two", "one-warm", "two-warm")}
 cpu = {line.split()[0]: line.split()[1:] for line in open(f"{out}/cpu.txt")}
+one = runs["one"]
 print(f"{one['samples']:,} samples of {one['spec']['model']}, {one['spec']['sampler']}, shards of {one['spec']['shardSize']}, one worker per silo")
-print(f"{'run':<26}{'seconds':>9}{'samples/s':>11}{'FID':>22}{'silos cpu s':>13}{'postgres cpu s':>16}{'client cpu s':>14}")
-for label, name, r in (("1 silo on core 0", "one", one), ("2 silos on cores 0 and 1", "two", two)):
+print(f"{'run':<34}{'seconds':>9}{'samples/s':>11}{'FID':>22}{'silos cpu s':>13}{'postgres cpu s':>16}{'client cpu s':>14}")
+for label, name in (("1 silo on core 0, first job", "one"), ("2 silos on cores 0 and 1, first job", "two"),
+                    ("1 silo on core 0, second job", "one-warm"), ("2 silos on cores 0 and 1, second job", "two-warm")):
+    r = runs[name]
     silo, pg, user, system = cpu[name]
-    print(f"{label:<26}{r['seconds']:>9.2f}{r['samplesPerSecond']:>11,.0f}{r['fid']:>22.15f}{int(silo) / ticks:>13.1f}{int(pg) / ticks:>16.1f}{float(user) + float(system):>14.1f}")
-print(f"ratio 2/1: {two['samplesPerSecond'] / one['samplesPerSecond']:.2f}x; FID identical: {one['fid'] == two['fid']}")
+    print(f"{label:<34}{r['seconds']:>9.2f}{r['samplesPerSecond']:>11,.0f}{r['fid']:>22.15f}{int(silo) / ticks:>13.1f}{int(pg) / ticks:>16.1f}{float(user) + float(system):>14.1f}")
+for first, label in (("", "first jobs"), ("-warm", "second jobs")):
+    a, b = runs["one" + first], runs["two" + first]
+    print(f"ratio 2/1, {label}: {b['samplesPerSecond'] / a['samplesPerSecond']:.2f}x")
+print(f"FID identical in all four: {len({r['fid'] for r in runs.values()}) == 1}")
 print(open(f"{out}/load.txt").read().strip())
-# Where each silo's time went (its /metrics after the job): model loads and warm-ups happen inside the job on
+# Where each silo's time went (its /metrics after the first job): model loads and warm-ups happen inside the job on
 # every silo but the one that took the submission (it warmed the model before the job's clock started).
 import glob, re
 for path in sorted(glob.glob(f"{out}/*-silo*.prom")):
