@@ -84,4 +84,8 @@ for path in sorted(glob.glob(f"{out}/*-silo*.prom")):
     print(f"{path.rsplit('/', 1)[1][:-5]}: {g('orleansflow_shard_duration_seconds_count'):.0f} shards in {g('orleansflow_shard_duration_seconds_sum'):.1f} s, "
           f"model loads {g('orleansflow_model_load_duration_seconds_sum'):.2f} s, warm-ups {g('orleansflow_model_warmup_duration_seconds_sum'):.2f} s "
           f"({g('orleansflow_model_warmup_duration_seconds_count'):.0f}), scheduler busy {g('orleansflow_scheduler_busy_seconds_total'):.2f} s")
+    # The compiled form each model module's warm-up chose (sample-aware compilation: timed on this silo, under its load).
+    chosen = sorted({re.sub(r'(,?otel_scope_name="[^"]*"|,?chosen="true")', "", m.group(1))
+                     for m in re.finditer(r'^orleansflow_model_compilation_forward_seconds_count\{([^}]*chosen="true"[^}]*)\}', open(path).read(), re.M)})
+    print(f"  chosen forms: {'; '.join(chosen) or 'none recorded'}")
 PY
