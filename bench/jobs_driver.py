@@ -57,6 +57,16 @@ class Cluster:
                     total += float(match.group(1))
         return total
 
+    def outcomes(self):
+        """Shard runs by outcome (completed, busy: handed back unstarted, ...), summed over every silo's /metrics."""
+        counts = {}
+        for port in self.ports:
+            for line in self.call("GET", "/metrics", port=port).splitlines():
+                match = re.match(r'^orleansflow_shard_duration_seconds_count\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)', line)
+                if match:
+                    counts[match.group(1)] = counts.get(match.group(1), 0) + int(float(match.group(2)))
+        return counts
+
     def cpu_seconds(self):
         total = 0
         for pid in self.pids:
@@ -133,6 +143,7 @@ def big(cluster, args):
 def many(cluster, args):
     run_to_end(cluster, spec(args, 30, 4999))
     redispatched = cluster.metric("orleansflow_shard_redispatches_total")
+    outcomes = cluster.outcomes()
     start = cluster.snapshot()
     jobs, lock = [], threading.Lock()
 
@@ -170,11 +181,12 @@ def many(cluster, args):
     attempts = sum(s["attempts"] for s in finished.values())
     result = {"jobs": args.jobs, "shards": args.shards, "states": states, "attempts": attempts,
               "redispatches": cluster.metric("orleansflow_shard_redispatches_total") - redispatched,
+              "outcomes": {k: v - outcomes.get(k, 0) for k, v in cluster.outcomes().items()},
               "p50_s": rank(0.5), "p99_s": rank(0.99), "max_s": latencies[-1], "wall_s": end["time"] - start["time"],
               "submit_s": submitted - start["time"], "whole": per_shard(cluster, {**start, "done": 0}, end),
               "load": open("/proc/loadavg").read().split()[:3]}
     print(f"{args.jobs} jobs x {args.shards} shards ({args.model}): {states}; attempts {attempts} for {args.jobs * args.shards} shards; "
-          f"re-dispatches {result['redispatches']:.0f}; latency p50 {result['p50_s']:.1f} s, p99 {result['p99_s']:.1f} s, "
+          f"re-dispatches {result['redispatches']:.0f}; shard runs by outcome {result['outcomes']}; latency p50 {result['p50_s']:.1f} s, p99 {result['p99_s']:.1f} s, "
           f"max {result['max_s']:.1f} s; all done in {result['wall_s']:.1f} s; scheduler {result['whole']['busy_ms']:.2f} ms/shard, "
           f"silo CPU {result['whole']['cpu_ms']:.2f} ms/shard, WAL {result['whole']['wal_bytes']:.0f} B/shard; load {' '.join(result['load'])}")
     print(json.dumps({"many": result}))
