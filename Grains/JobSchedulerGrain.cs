@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orleans;
@@ -80,6 +81,9 @@ public sealed partial class JobSchedulerGrain(
     private IReadOnlyList<ShardRange> _plan = [];
     private ShardEntry[] _shards = [];
     private int _done;
+    // The sum of the shards' attempts, kept as they change: Record runs at every write while someone watches
+    // the job, and summing the shards there would make each shard event cost O(shards).
+    private int _attempts;
     private long _samplesDone;
     private long _epoch;
     private long _tokens;
@@ -116,6 +120,7 @@ public sealed partial class JobSchedulerGrain(
         for (var index = 0; index < _shards.Length; index++)
         {
             Count(index, _shards[index].Status, +1);
+            _attempts += _shards[index].Attempts;
         }
 
         if (Ledger.IsFinished)
@@ -246,6 +251,9 @@ public sealed partial class JobSchedulerGrain(
         var reminderRegistered = false;
         while (!Ledger.IsFinished && !_fenced && !_lifetime.IsCancellationRequested)
         {
+            // The step's busy time (orleansflow_scheduler_busy_seconds_total) runs from here to the wait for
+            // reports or to the hand-over to the finaliser.
+            var step = Stopwatch.GetTimestamp();
             try
             {
                 DelayDeactivation(TimeSpan.FromMinutes(2));
@@ -257,12 +265,14 @@ public sealed partial class JobSchedulerGrain(
                 {
                     await SaveShardsAsync();
                     await EndAsync(JobState.Failed, failure);
+                    CountBusy(step);
                     continue;
                 }
 
                 if (!Ledger.IsFinished && _done == _shards.Length)
                 {
                     await SaveShardsAsync();
+                    CountBusy(step);
                     await FinalizeAsync();
                     continue;
                 }
@@ -270,6 +280,7 @@ public sealed partial class JobSchedulerGrain(
                 await PlanDispatchesAsync();
                 if (Ledger.IsFinished)
                 {
+                    CountBusy(step);
                     continue;
                 }
 
@@ -287,6 +298,7 @@ public sealed partial class JobSchedulerGrain(
                     await RegisterReminderAsync();
                 }
 
+                CountBusy(step);
                 if (!Ledger.IsFinished)
                 {
                     await WaitForResultAsync();
@@ -390,11 +402,15 @@ public sealed partial class JobSchedulerGrain(
             inFlight[silo]++;
             SetStatus(index, ShardStatus.Dispatched);
             entry.Attempts++;
+            _attempts++;
             entry.Token = NextToken();
             entry.Silo = silo;
             _unsent.Add((index, entry.Token));
         }
     }
+
+    private static void CountBusy(long since) =>
+        OrleansFlowMetrics.SchedulerBusy.Add(Stopwatch.GetElapsedTime(since).TotalSeconds);
 
     private void CountRedispatch() =>
         OrleansFlowMetrics.ShardRedispatches.Add(1, new KeyValuePair<string, object?>("model", _entry!.Spec.Model));
@@ -521,18 +537,21 @@ public sealed partial class JobSchedulerGrain(
                     // Its silo is stopping (SIGTERM) but may still look active: send it nothing more.
                     SetStatus(result.Index, ShardStatus.Pending);
                     entry.Attempts--;
+                    _attempts--;
                     _stopping.Add(result.Silo);
                     break;
                 case ShardOutcome.Busy:
                     // The silo's slots stayed taken (other jobs' shards): not an attempt; give it a tick to drain.
                     SetStatus(result.Index, ShardStatus.Pending);
                     entry.Attempts--;
+                    _attempts--;
                     _busyUntil[result.Silo] = DateTimeOffset.UtcNow + options.SchedulerTick;
                     break;
                 case ShardOutcome.Cancelled or ShardOutcome.NotRunning:
                     // Stopped by a cancellation, or an adopted run that had already gone: not the shard's fault.
                     SetStatus(result.Index, ShardStatus.Pending);
                     entry.Attempts--;
+                    _attempts--;
                     break;
                 default:
                     SetStatus(result.Index, ShardStatus.Pending);
@@ -728,7 +747,7 @@ public sealed partial class JobSchedulerGrain(
         entry.CreatedAt, Ledger.FinishedAt, Ledger.Error, Ledger.Summary,
         localSilo.SiloAddress.ToParsableString(),
         Ledger.IsFinished ? new Dictionary<string, int>() : _dispatched.GroupBy(i => _shards[i].Silo!).ToDictionary(g => g.Key, g => g.Count()),
-        _shards.Sum(s => s.Attempts));
+        _attempts);
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 

@@ -9,6 +9,7 @@
 # Debian's python3 right after the job. Figures, not a test; one run each.
 #   bench/frechet-finaliser.sh [SHARDS...=3 10 50]     (shards of 1,000 samples)
 #   ORLEANSFLOW=/path/to/orleansflow-or-dll bench/frechet-finaliser.sh ...   (another build, e.g. the previous commit)
+# PAUSE_TRAINING=1 stops the Fashion-MNIST training (SIGSTOP) for the jobs and scipy's timings only, and always resumes it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shard_counts=("$@"); [ "${#shard_counts[@]}" -gt 0 ] || shard_counts=(3 10 50)
@@ -16,9 +17,12 @@ dimension="${DIMENSION:-2048}"
 cli="${ORLEANSFLOW:-$root/orleansflow}"
 run_cli() { case "$cli" in *.dll) dotnet "$cli" "$@" ;; *) "$cli" "$@" ;; esac; }
 out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
+resume() { [ -z "${PAUSE_TRAINING:-}" ] || pkill -CONT -f train_fashion || true; }
+trap 'resume; rm -rf "$out"' EXIT
 cd "$root"
 /usr/bin/python3 tools/frechet_finaliser.py make "$out/inputs" --dimension "$dimension"
+run_cli --help >/dev/null   # builds the CLI now, not inside the timed jobs
+[ -z "${PAUSE_TRAINING:-}" ] || pkill -STOP -f train_fashion || true
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for shards in "${shard_counts[@]}"; do
   start=$(date +%s.%N)
@@ -28,6 +32,7 @@ for shards in "${shard_counts[@]}"; do
   /usr/bin/python3 tools/frechet_finaliser.py sqrtm "$out/job-$shards/stats.npz" "$out/inputs/reference.npz" >"$out/scipy-$shards.json"
   echo "$shards $start $end $(cut -d' ' -f1 /proc/loadavg)" >>"$out/runs.txt"
 done
+resume
 
 /usr/bin/python3 - "$out" "$dimension" <<'PY'
 import json, sys

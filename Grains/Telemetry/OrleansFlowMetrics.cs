@@ -44,6 +44,16 @@ public static class OrleansFlowMetrics
         "orleansflow.shard.redispatches", "{shard}", "Shards dispatched again after the call to their silo was lost");
 
     /// <summary>
+    /// Wall time job schedulers on this silo spent in their steps (applying reports, planning dispatches,
+    /// writing shard rows and telling the catalog), the waits for reports and the finaliser's work left out.
+    /// Divided by the shards done, it is the scheduler's cost per shard: the figure that must not grow with
+    /// a job's shard count or the number of jobs (issue 16, docs/benchmarks.md). Wall time rather than CPU
+    /// time: a step's awaits hop threads, and its PostgreSQL round trips are part of what it costs.
+    /// </summary>
+    public static Counter<double> SchedulerBusy { get; } = Meter.CreateCounter<double>(
+        "orleansflow.scheduler.busy", "s", "Time job schedulers spent in their steps, waits for reports excluded");
+
+    /// <summary>
     /// Precision/recall blocks a finaliser on this silo dispatched, by the silo that ran them (a cluster has
     /// a few) and outcome (completed, failed: a failed block runs again, on another silo when there is one).
     /// </summary>

@@ -21,6 +21,7 @@ internal static class MetricNames
         ["orleansflow_refiner_evaluations_total"] = "counter",
         ["orleansflow_shard_duration_seconds"] = "histogram",
         ["orleansflow_shard_redispatches_total"] = "counter",
+        ["orleansflow_scheduler_busy_seconds_total"] = "counter",
         ["orleansflow_manifold_blocks_total"] = "counter",
         ["orleansflow_samplers_warm"] = "gauge",
         ["orleansflow_model_load_duration_seconds"] = "histogram",

@@ -54,6 +54,9 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         Assert.True(metrics.Sum("orleansflow_samplers_warm") >= 1);
         Assert.Equal(1, metrics.Sum("orleansflow_model_load_duration_seconds_count", ("model", "gmm-demo")));
         Assert.Equal(0, metrics.Sum("orleansflow_shard_redispatches_total"));
+        // The job's scheduler ran here (one silo): its steps took some time, and far less than the job did.
+        var busy = metrics.Sum("orleansflow_scheduler_busy_seconds_total");
+        Assert.True(busy > 0 && busy < (job.FinishedAt!.Value - job.CreatedAt).TotalSeconds, $"scheduler busy {busy} s");
         Assert.Equal("counter", metrics.Types["orleansflow_samples_generated_total"]);
         Assert.Equal("histogram", metrics.Types["orleansflow_shard_duration_seconds"]);
         Assert.Equal("gauge", metrics.Types["orleansflow_samplers_warm"]);
