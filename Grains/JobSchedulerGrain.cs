@@ -401,12 +401,18 @@ public sealed partial class JobSchedulerGrain(
 
             inFlight[silo]++;
             SetStatus(index, ShardStatus.Dispatched);
-            entry.Attempts++;
-            _attempts++;
+            Charge(entry, +1);
             entry.Token = NextToken();
             entry.Silo = silo;
             _unsent.Add((index, entry.Token));
         }
+    }
+
+    /// <summary>Counts a dispatch as an attempt (+1), or takes back one that was not the shard's fault (−1), keeping the job's total.</summary>
+    private void Charge(ShardEntry entry, int attempts)
+    {
+        entry.Attempts += attempts;
+        _attempts += attempts;
     }
 
     private static void CountBusy(long since) =>
@@ -536,22 +542,19 @@ public sealed partial class JobSchedulerGrain(
                 case ShardOutcome.Released:
                     // Its silo is stopping (SIGTERM) but may still look active: send it nothing more.
                     SetStatus(result.Index, ShardStatus.Pending);
-                    entry.Attempts--;
-                    _attempts--;
+                    Charge(entry, -1);
                     _stopping.Add(result.Silo);
                     break;
                 case ShardOutcome.Busy:
                     // The silo's slots stayed taken (other jobs' shards): not an attempt; give it a tick to drain.
                     SetStatus(result.Index, ShardStatus.Pending);
-                    entry.Attempts--;
-                    _attempts--;
+                    Charge(entry, -1);
                     _busyUntil[result.Silo] = DateTimeOffset.UtcNow + options.SchedulerTick;
                     break;
                 case ShardOutcome.Cancelled or ShardOutcome.NotRunning:
                     // Stopped by a cancellation, or an adopted run that had already gone: not the shard's fault.
                     SetStatus(result.Index, ShardStatus.Pending);
-                    entry.Attempts--;
-                    _attempts--;
+                    Charge(entry, -1);
                     break;
                 default:
                     SetStatus(result.Index, ShardStatus.Pending);
