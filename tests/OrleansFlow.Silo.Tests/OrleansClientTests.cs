@@ -43,7 +43,7 @@ public sealed partial class OrleansClientTests(PostgresFixture postgres, ITestOu
     {
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 3);
         var scratch = Path.Combine(cluster.Root, "client");
-        var gateways = await ActiveGatewaysAsync(cluster);
+        var gateways = await cluster.ActiveGatewaysAsync();
         Assert.Equal(3, gateways.Count);
 
         var orleans = await RunAsync([.. Job, "--gateways", string.Join(',', gateways), "--cluster-id", cluster.Schema, "--out", Path.Combine(scratch, "orleans")]);
@@ -62,7 +62,7 @@ public sealed partial class OrleansClientTests(PostgresFixture postgres, ITestOu
     {
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 3, new ClusterSettings { ShardDelay = TimeSpan.FromMilliseconds(200) });
         var scratch = Path.Combine(cluster.Root, "client");
-        var gateways = string.Join(',', await ActiveGatewaysAsync(cluster));
+        var gateways = string.Join(',', await cluster.ActiveGatewaysAsync());
         string[] job = ["fid", "--samples", "4000", "--shard-size", "250", "--sampler", "heun:steps=4", "--quiet"];
         var error = new StringWriter();
         var run = Cli.RunAsync([.. job, "--gateways", gateways, "--cluster-id", cluster.Schema, "--out", Path.Combine(scratch, "orleans")], new StringWriter(), error);
@@ -182,22 +182,6 @@ public sealed partial class OrleansClientTests(PostgresFixture postgres, ITestOu
 
     private string[] PostgresGateways(TestCluster cluster) =>
         ["--orleans-postgres", OrleansPostgres.ConnectionString(postgres.Server.ConnectionString, cluster.Schema), "--cluster-id", cluster.Schema];
-
-    /// <summary>The Active silos' gateway endpoints, read from Orleans' membership table as the ADO.NET gateway provider does.</summary>
-    private async Task<List<string>> ActiveGatewaysAsync(TestCluster cluster)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(postgres.Server.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand($"SELECT address, proxyport FROM \"{cluster.Schema}\".orleansmembershiptable WHERE status = 3 ORDER BY proxyport", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var gateways = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            gateways.Add($"{reader.GetString(0)}:{reader.GetInt32(1)}");
-        }
-
-        return gateways;
-    }
 
     /// <summary>
     /// summary.json without the wall-clock fields (run and per-metric seconds), which differ between any

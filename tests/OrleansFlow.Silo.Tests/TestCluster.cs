@@ -193,6 +193,22 @@ public sealed class TestCluster : IAsyncDisposable
         return job.InFlight?.Where(p => p.Key.Contains($":{silo.SiloPort}@", StringComparison.Ordinal)).Sum(p => p.Value) ?? 0;
     }
 
+    /// <summary>The Active silos' gateway endpoints, read from Orleans' membership table as the ADO.NET gateway provider does.</summary>
+    public async Task<List<string>> ActiveGatewaysAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_postgres.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT address, proxyport FROM \"{Schema}\".orleansmembershiptable WHERE status = 3 ORDER BY proxyport", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var gateways = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            gateways.Add($"{reader.GetString(0)}:{reader.GetInt32(1)}");
+        }
+
+        return gateways;
+    }
+
     /// <summary>Runs <paramref name="sql"/> on the cluster's database (unqualified names resolve to its schema); the first column of the first row.</summary>
     public async Task<object?> ScalarAsync(string sql)
     {

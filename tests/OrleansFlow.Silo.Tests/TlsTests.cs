@@ -38,7 +38,7 @@ public sealed class TlsTests(PostgresFixture postgres)
                     ["OrleansFlow__TlsCa"] = caFile,
                 },
             });
-            var gateways = await GatewaysAsync(cluster);
+            var gateways = string.Join(',', await cluster.ActiveGatewaysAsync());
             string[] job = ["fid", "--samples", "1000", "--shard-size", "250", "--sampler", "heun:steps=4", "--quiet", "--gateways", gateways, "--cluster-id", cluster.Schema];
 
             var accepted = await RunAsync([.. job, "--connect-timeout", "120", "--tls-cert", client.Certificate, "--tls-key", client.Key, "--tls-ca", caFile]);
@@ -76,21 +76,6 @@ public sealed class TlsTests(PostgresFixture postgres)
         var error = new StringWriter();
         var exit = await Cli.RunAsync(args, new StringWriter(), error);
         return (exit, error.ToString());
-    }
-
-    private async Task<string> GatewaysAsync(TestCluster cluster)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(postgres.Server.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand($"SELECT address, proxyport FROM \"{cluster.Schema}\".orleansmembershiptable WHERE status = 3 ORDER BY proxyport", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var gateways = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            gateways.Add($"{reader.GetString(0)}:{reader.GetInt32(1)}");
-        }
-
-        return string.Join(',', gateways);
     }
 }
 
