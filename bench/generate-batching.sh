@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Dynamic batching of /v1/generate, measured side by side (figures in docs/benchmarks.md): digits-rf,
-# 16 samples per request at heun:steps=8, on a fresh 1-silo local cluster per configuration.
-#   bench/generate-batching.sh [REPEATS=3] [REQUESTS=40]      (CONFIGS="shared unshared openblas" by default)
+# SAMPLES (16) samples per request at heun:steps=8, on a fresh 1-silo local cluster per configuration.
+#   [SAMPLES=16] bench/generate-batching.sh [REPEATS=3] [REQUESTS=40]      (CONFIGS="shared unshared openblas" by default)
 # Configurations (each its own cluster):
-#   shared    Debian's reference BLAS preloaded (libtorch's Linear rows then round the same in any batch
-#             layout, so the batcher's probe lets concurrent requests share runs)
-#   unshared  the same BLAS, OrleansFlow__GenerateMaxBatchSamples=1 (every request runs alone)
+#   shared    Debian's reference BLAS preloaded and ORLEANSFLOW_COMPILATION=frozen+optimized (in that form
+#             digits-rf's rows round the same in any batch layout, so the batcher's probe lets concurrent
+#             requests share runs; as loaded or frozen, which warm-up picks on a quiet machine, they do not)
+#   unshared  the same BLAS and form, OrleansFlow__GenerateMaxBatchSamples=1 (every request runs alone)
 #   openblas  the machine's default BLAS (OpenBLAS): the probe finds layout-dependent rows, no sharing
 # Within a configuration, REPEATS alternating rounds of: the bare PyTorch loop (tools/torch_bench.py:
-# the same TorchScript file, batch 16, 2 threads, the same BLAS) as ms per 16-sample batch; one client
+# the same TorchScript file as loaded, batch SAMPLES, 2 threads, the same BLAS) as ms per batch; one client
 # (p50, p99); 8 concurrent clients (requests/s, p50, p99). The load average is printed with every line:
 # this machine is shared, so compare the ratios within a round, not absolute figures across rounds.
 set -euo pipefail
@@ -17,7 +18,8 @@ repeats="${1:-3}"; requests="${2:-40}"
 port="${BENCH_PORT:-8181}"
 export ORLEANSFLOW_SILO_PORT=11181 ORLEANSFLOW_GATEWAY_PORT=30081
 reference_blas=/usr/lib/x86_64-linux-gnu/blas/libblas.so.3
-body='{"model":"digits-rf","sampler":"heun:steps=8","samples":16,"format":"array"}'
+samples="${SAMPLES:-16}"
+body="{\"model\":\"digits-rf\",\"sampler\":\"heun:steps=8\",\"samples\":$samples,\"format\":\"array\"}"
 out="$(mktemp -d)"
 # shellcheck source=bench/local-cluster.sh
 source "$root/bench/local-cluster.sh"
@@ -26,16 +28,17 @@ trap 'stop_cluster; rm -rf "$out"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
-bare_ms() { # PRELOAD -> ms per 16-sample batch
+bare_ms() { # PRELOAD -> ms per batch of SAMPLES
   local result
   result=$(LD_PRELOAD="$1" /usr/bin/python3 "$root/tools/torch_bench.py" --model "$root/models/digits-rf" \
-    --sampler heun:steps=8 --samples $((16 * requests)) --batch-size 16 --threads 2)
-  python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(round(r['seconds'] / (r['samples'] / 16) * 1000, 1))" "$result"
+    --sampler heun:steps=8 --samples $((samples * requests)) --batch-size "$samples" --threads 2)
+  python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(round(r['seconds'] / (r['samples'] / int(sys.argv[2])) * 1000, 2))" "$result" "$samples"
 }
 
-run_config() { # NAME PRELOAD MAX_BATCH
-  local name="$1" preload="$2" max_batch="$3"
+run_config() { # NAME PRELOAD MAX_BATCH COMPILATION
+  local name="$1" preload="$2" max_batch="$3" compilation="$4"
   LD_PRELOAD="$preload" OrleansFlow__GenerateMaxBatchSamples="$max_batch" OrleansFlow__MaxConcurrentGenerates=64 \
+    ORLEANSFLOW_COMPILATION="$compilation" \
     "$root/run-local-cluster" 1 "$port" >"$out/$name.log" 2>&1 &
   cluster=$!
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
@@ -59,14 +62,14 @@ PY
   stop_cluster
 }
 
-echo "generate-batching: $(nproc) cores, load average $(load); $repeats rounds of $requests requests per client"
+echo "generate-batching: $(nproc) cores, load average $(load); $repeats rounds of $requests requests of $samples samples per client"
 echo "| config | round | load avg (1/5/15 min) | bare PyTorch ms/batch | 1 client p50 ms | p50 / bare | 1 client req/s | 8 clients req/s | 8 / 1 | 8 clients p50 ms | 8 clients p99 ms | p99 / 1-client p50 | statuses |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for config in ${CONFIGS:-shared unshared openblas}; do
   case "$config" in
-    shared) run_config shared "$reference_blas" 256 ;;
-    unshared) run_config unshared "$reference_blas" 1 ;;
-    openblas) run_config openblas "" 256 ;;
+    shared) run_config shared "$reference_blas" 256 frozen+optimized ;;
+    unshared) run_config unshared "$reference_blas" 1 frozen+optimized ;;
+    openblas) run_config openblas "" 256 fastest ;;
     *) echo "generate-batching: unknown configuration $config" >&2; exit 2 ;;
   esac
 done

@@ -5,7 +5,7 @@
 # silos × workers / shard time, over the whole job and over 10-90 % of it, and where the scheduler's time goes
 # (bench/jobs_driver.py: its busy ms per shard, the silos' CPU, PostgreSQL's WAL per shard).
 # Memory: each silo process takes ~250 MB. Figures, not a test.
-#   bench/simulated-cluster.sh [SILOS=32] [SHARDS=10000] [MS=500] [WORKERS=1]
+#   [PROBE_TIMEOUT_S=1] bench/simulated-cluster.sh [SILOS=32] [SHARDS=10000] [MS=500] [WORKERS=1]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 silos="${1:-32}"; shards="${2:-10000}"; ms="${3:-500}"; workers="${4:-1}"
@@ -18,6 +18,9 @@ export OrleansFlow__TestModels=true
 export ORLEANSFLOW_SILO_PORT=12111 ORLEANSFLOW_GATEWAY_PORT=31000
 # One silo at a time: 32 starting at once on 2 cores declared each other dead (run-local-cluster).
 export ORLEANSFLOW_START_ONE_BY_ONE=1
+# Orleans' probe timeout and period (1 s in production): PROBE_TIMEOUT_S=5 keeps 32 silos on 2 loaded cores
+# from voting each other dead, at the price of slower death detection (MembershipTuning).
+export OrleansFlow__MembershipProbeTimeoutSeconds="${PROBE_TIMEOUT_S:-1}"
 started=$SECONDS
 start_cluster "$silos" "$workers" simulated
 echo "$(date -u +%FT%TZ) $silos silos ready after $((SECONDS - started)) s; silo memory $(ps -o rss= -p "$(cluster_silo_pids)" | awk '{s += $1} END {printf "%.0f MB in all, %.0f MB each", s / 1024, s / 1024 / NR}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

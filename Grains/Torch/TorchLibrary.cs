@@ -78,6 +78,8 @@ public static class TorchLibrary
             handle = NativeLibrary.Load(path);
             // libtorch's GEMMs run on OpenBLAS here: one thread, so a shard's bytes do not depend on the machine.
             Statistics.BlasThreads.EnsurePinned();
+            // Tensors in the heap, not a fresh mmap (and page faults) per model call.
+            GlibcHeap.EnsureTuned();
         }
         catch (DllNotFoundException e)
         {

@@ -19,7 +19,7 @@ public static class ClusterProviders
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: "orleansflow", clusterId: options.ClusterId);
             silo.AddMemoryGrainStorage(OrleansFlowOptions.StorageName);
             silo.UseInMemoryReminderService();
-            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(MembershipTuning.Apply);
+            ConfigureMembership(silo, options);
             return;
         }
 
@@ -32,10 +32,16 @@ public static class ClusterProviders
             var statements = PostgresStatements.For(connectionString);
             silo.Services.AddSingleton<IJobCatalog>(new PostgresJobCatalog(statements));
             silo.Services.AddSingleton<IShardLedger>(new PostgresShardLedger(statements));
+            ConfigureMembership(silo, options);
         }
         catch (ArgumentException e)
         {
             throw new SpecException(PostgresSetting, e.Message.Split(" (Parameter")[0]);
         }
     }
+
+    // After UseOrleansFlowPostgres' defaults, so a raised probe timeout (simulations only) wins.
+    private static void ConfigureMembership(ISiloBuilder silo, SiloOptions options) =>
+        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(membership =>
+            MembershipTuning.Apply(membership, TimeSpan.FromSeconds(options.MembershipProbeTimeoutSeconds)));
 }

@@ -216,6 +216,11 @@ public static partial class SiloHost
             throw new SpecException("OrleansFlow:MaxQueueWaitSeconds", $"{options.MaxQueueWaitSeconds} is out of range: allowed (0, 3600]");
         }
 
+        if (options.MembershipProbeTimeoutSeconds is not (>= 1 and <= 30))
+        {
+            throw new SpecException("OrleansFlow:MembershipProbeTimeoutSeconds", $"{options.MembershipProbeTimeoutSeconds} is out of range: allowed 1-30 seconds");
+        }
+
         if (options.PostgresPoolSize is < 1 or > 1000)
         {
             throw new SpecException("OrleansFlow:PostgresPoolSize", $"{options.PostgresPoolSize} is out of range: allowed 1-1000 connections");

@@ -106,6 +106,13 @@ public sealed class SiloOptions
     /// </summary>
     public double MaxQueueWaitSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Orleans' membership probe timeout and period, seconds (1-30; default 1: a killed silo is Dead within
+    /// about 3 s, <c>MembershipTuning</c>). Raise it only to run many silo processes on few cores, as
+    /// <c>bench/simulated-cluster.sh</c> does: death detection slows in proportion.
+    /// </summary>
+    public double MembershipProbeTimeoutSeconds { get; set; } = OrleansFlow.Cluster.Postgres.MembershipTuning.ProbeTimeout.TotalSeconds;
+
     /// <summary>Dispatches of a shard before its job fails.</summary>
     public int MaxAttempts { get; set; } = 3;
 

@@ -59,7 +59,8 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
     [InlineData("OrleansFlow__Cpus", "0,x", "OrleansFlow:Cpus")]
     [InlineData("OrleansFlow__Cpus", "1023", "OrleansFlow:Cpus")]
     [InlineData("OrleansFlow__PostgresPoolSize", "0", "OrleansFlow:PostgresPoolSize")]
-    public async Task BadCpusOrPoolSize_OneLineNamingTheSettingExitNonZero(string variable, string value, string setting)
+    [InlineData("OrleansFlow__MembershipProbeTimeoutSeconds", "0.5", "OrleansFlow:MembershipProbeTimeoutSeconds")]
+    public async Task BadCpusPoolSizeOrProbeTimeout_OneLineNamingTheSettingExitNonZero(string variable, string value, string setting)
     {
         var (exit, error) = await RunSiloAsync(new() { ["OrleansFlow__Token"] = "t", [variable] = value });
         AssertOneLine(exit, error, setting);

@@ -48,14 +48,28 @@ public static class MembershipTuning
     public static readonly TimeSpan IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Sets the values above on <paramref name="options"/>; use as <c>Configure&lt;ClusterMembershipOptions&gt;(MembershipTuning.Apply)</c>.</summary>
-    public static void Apply(ClusterMembershipOptions options)
+    public static void Apply(ClusterMembershipOptions options) => Apply(options, ProbeTimeout);
+
+    /// <summary>
+    /// The values above with a longer probe timeout (and period), for many silo processes on few cores
+    /// (bench/simulated-cluster.sh: 32 silos on 2 cores): the vote expiry and the table refresh keep their
+    /// ratio to the probe period, so two votes still meet; detection of a killed silo slows in proportion
+    /// (about 3 probe periods). Production keeps <see cref="ProbeTimeout"/>.
+    /// </summary>
+    public static void Apply(ClusterMembershipOptions options, TimeSpan probeTimeout)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.ProbeTimeout = ProbeTimeout;
+        if (probeTimeout < ProbeTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(probeTimeout), probeTimeout, $"at least {ProbeTimeout.TotalSeconds} s");
+        }
+
+        var scale = probeTimeout / ProbeTimeout;
+        options.ProbeTimeout = probeTimeout;
         options.NumMissedProbesLimit = NumMissedProbesLimit;
         options.NumVotesForDeathDeclaration = NumVotesForDeathDeclaration;
-        options.TableRefreshTimeout = TableRefreshTimeout;
-        options.DeathVoteExpirationTimeout = DeathVoteExpirationTimeout;
+        options.TableRefreshTimeout = TableRefreshTimeout * scale;
+        options.DeathVoteExpirationTimeout = DeathVoteExpirationTimeout * scale;
         options.IAmAliveTablePublishTimeout = IAmAliveTablePublishTimeout;
     }
 }
