@@ -5,7 +5,7 @@
 
 FlowTurbo's transport.py trains R(x_t + dt·v_t, t + dt, v_t) + v_t to regress the teacher's velocity
 at the moved point, dt ~ U(0, 0.12). The shipped schedules call the refiner twice per step of
-h = 1/(H+P+R) (h = 1/10 here, outside that range), so, as tools/train_digits_refiner.py does, this
+h = 1/(H+P+R) (h = 1/7 .. 1/8 here, outside that range), so, as tools/train_digits_refiner.py does, this
 keeps the objective (the refiner predicts the teacher's velocity change at the point it is called)
 and draws (x, t, u) from the very calls of the schedules in SCHEDULES: trajectories of the predictor
 (the EMA weights of $FASHION_CKPT/flow-final.pt) under H Heun and P pseudo-corrector steps, then R
@@ -33,11 +33,11 @@ from fashion_common import (CKPT, CLASSES, NULL, Budget, Checkpointer, Refiner, 
 # the calls of a schedule along the predictor's path, and the schedule with exact Heun steps for its refiner steps
 from train_digits_refiner import heun_tail, refiner_calls  # noqa: E402
 
-# (H, P, R): the schedules models/fashion-rf ships for the refiner (docs/fashion.md), on one 10-step grid.
-# tools/fashion_schedule_scan.py: on this model a pseudo-corrector step costs more accuracy than it saves
-# (with exact steps in the refiner's place, H2P0R6 reaches Heun 8's error, H2P3R3 0.082 against 0.0755),
-# so these schedules give the refiner the steps: H Heun steps, then R refiner steps, at most one pseudo step.
-SCHEDULES = [(2, 0, 8), (3, 0, 7), (2, 1, 7)]
+# (H, P, R): the schedules models/fashion-rf ships for the refiner (docs/fashion.md). For experiments,
+# FASHION_REFINER_SCHEDULES="2,0,8;3,0,7" trains on others (with FASHION_CKPT pointing at a copy of the
+# checkpoints: the call cache and the final file are per directory).
+SCHEDULES = [tuple(int(v) for v in s.split(",")) for s in os.environ["FASHION_REFINER_SCHEDULES"].split(";")] \
+    if os.environ.get("FASHION_REFINER_SCHEDULES") else [(1, 3, 3), (1, 4, 3), (2, 3, 3)]
 REFINER_CH = 24
 TRAJECTORIES, CHUNK, BATCH, STEPS, LR, HELDOUT = 1500, 250, 256, 6000, 3e-3, 200
 

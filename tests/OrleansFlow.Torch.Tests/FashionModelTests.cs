@@ -1,5 +1,8 @@
+using OrleansFlow.Client.Evaluation;
+using OrleansFlow.Cluster;
 using OrleansFlow.Formats;
 using OrleansFlow.Ids;
+using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
 
 namespace OrleansFlow.Torch.Tests;
@@ -8,9 +11,14 @@ namespace OrleansFlow.Torch.Tests;
 /// The committed Fashion-MNIST package (<c>models/fashion-rf</c>) on libtorch against the same networks
 /// in float64: <c>tools/export_fashion_models.py</c> writes <c>Golden/fashion_golden.npz</c> with the
 /// samplers of DESIGN.md run on the eager networks cast to double, from the float32 noises stored beside them.
+/// The package's FlowTurbo refiner beats the pseudo-corrector steps it replaces, and the Fashion FID sees
+/// solver error, on fixed seeds through the same code as the README's table.
 /// </summary>
 public class FashionModelTests
 {
+    /// <summary>The FlowTurbo schedule the Fashion table ships (its refiner is trained on this 8-step grid).</summary>
+    public const string ShippedFlowTurbo = "flowturbo:h=1,p=4,r=3";
+
     private const double Tolerance = 2e-4;
     private static readonly Resolution Shape = new(1, 28, 28);
     private static readonly Lazy<IReadOnlyDictionary<string, NpyArray>> Golden =
@@ -78,6 +86,50 @@ public class FashionModelTests
 
         Assert.True(worst <= Tolerance, $"{sampler}: max |C# float32 − float64 reference| {worst:E3} at {at} ({expected[at]} vs {actual[at]}) exceeds {Tolerance:E1}");
     }
+
+    [FashionPackageFact]
+    public void FlowTurbo_ShippedRefiner_TrajectoryErrorBelowPseudoCorrectorOnlyOfEqualPredictorNfe()
+    {
+        // H1P4R3 and H1P4R0 both make 6 predictor calls; the refiner's 6 calls cost about 0.4 more.
+        const string pseudoCorrectorOnly = "flowturbo:h=1,p=4,r=0";
+        var trajectory = new TrajectoryError(new CatalogModelLoader(), DigitsModels.Package("fashion-rf"), 100);
+        var turbo = trajectory.Measure(Spec(ShippedFlowTurbo), CancellationToken.None).Rms;
+        var pseudo = trajectory.Measure(Spec(pseudoCorrectorOnly), CancellationToken.None).Rms;
+
+        Assert.True(turbo < pseudo, $"trajectory RMS vs heun:steps=64: {ShippedFlowTurbo} {turbo:F4}, {pseudoCorrectorOnly} {pseudo:F4}");
+    }
+
+    [FashionPackageFact]
+    public async Task FidFashion_HeunFourAboveHeunSixteenBeyondTheSeedSpread()
+    {
+        var outDirectory = Path.Combine(Path.GetTempPath(), $"orleansflow-fashion-order-{Guid.NewGuid():N}");
+        try
+        {
+            FidTableRow[] rows = [new("Heun 4", "fashion-rf", "heun:steps=4"), new("Heun 16", "fashion-rf", "heun:steps=16")];
+            var options = new FidTableOptions(
+                FidTableDataSet.Fashion, DigitsModels.Directory, Samples: 200, Seed: 40, BatchSize: 100, Workers: 2, Threads: 1, Guidance: 1, Repeats: 3, TrajectorySamples: 20, outDirectory, rows)
+            {
+                Metrics = "fid",
+            };
+            var report = await new FidTable(options, TextWriter.Null).RunAsync(null, CancellationToken.None);
+            var (heun4, heun16) = (report.Rows[0], report.Rows[1]);
+            var text = string.Join(", ", report.Rows.Select(r => $"{r.Row.Name} {r.Fid.Mean:F3} ± {r.Fid.Spread:F3} ({string.Join(" ", r.Fid.PerSeed.Select(f => f.ToString("F3")))})"));
+
+            Assert.True(heun16.Fid.ClearlyBelow(heun4.Fid), text);
+        }
+        finally
+        {
+            if (Directory.Exists(outDirectory))
+            {
+                Directory.Delete(outDirectory, recursive: true);
+            }
+        }
+    }
+
+    private static JobSpec Spec(string sampler) => new()
+    {
+        Kind = JobKind.Fid, Model = DigitsModels.Package("fashion-rf"), Sampler = SamplerSpec.Parse(sampler), Samples = 100, Seed = 21, BatchSize = 100,
+    };
 }
 
 /// <summary>A fact on the exported Fashion-MNIST package; skipped, saying why, until <c>tools/train_fashion_all.sh</c> has exported it.</summary>
