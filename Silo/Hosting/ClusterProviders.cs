@@ -19,29 +19,32 @@ public static class ClusterProviders
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: "orleansflow", clusterId: options.ClusterId);
             silo.AddMemoryGrainStorage(OrleansFlowOptions.StorageName);
             silo.UseInMemoryReminderService();
-            ConfigureMembership(silo, options);
-            return;
+        }
+        else
+        {
+            UsePostgres(silo, options.Postgres, options.PostgresPoolSize);
         }
 
+        // After UseOrleansFlowPostgres' defaults, so a raised probe timeout (simulations only) wins.
+        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(membership =>
+            MembershipTuning.Apply(membership, TimeSpan.FromSeconds(options.MembershipProbeTimeoutSeconds)));
+    }
+
+    private static void UsePostgres(ISiloBuilder silo, string postgres, int poolSize)
+    {
         try
         {
             // One string for Orleans' providers and the project's own tables (job catalog, shard ledger):
             // one Npgsql pool of PostgresPoolSize connections per silo.
-            var connectionString = OrleansPostgres.WithPoolSize(options.Postgres, options.PostgresPoolSize);
+            var connectionString = OrleansPostgres.WithPoolSize(postgres, poolSize);
             silo.UseOrleansFlowPostgres(connectionString);
             var statements = PostgresStatements.For(connectionString);
             silo.Services.AddSingleton<IJobCatalog>(new PostgresJobCatalog(statements));
             silo.Services.AddSingleton<IShardLedger>(new PostgresShardLedger(statements));
-            ConfigureMembership(silo, options);
         }
         catch (ArgumentException e)
         {
             throw new SpecException(PostgresSetting, e.Message.Split(" (Parameter")[0]);
         }
     }
-
-    // After UseOrleansFlowPostgres' defaults, so a raised probe timeout (simulations only) wins.
-    private static void ConfigureMembership(ISiloBuilder silo, SiloOptions options) =>
-        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(membership =>
-            MembershipTuning.Apply(membership, TimeSpan.FromSeconds(options.MembershipProbeTimeoutSeconds)));
 }

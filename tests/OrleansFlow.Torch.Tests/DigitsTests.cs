@@ -151,7 +151,7 @@ public class DigitsTests
                 FidTableDataSet.Digits, DigitsModels.Directory, Samples: FidSamples, Seed: 30, BatchSize: 250, Workers: 2, Threads: 1, Guidance: 1, Repeats: 3, TrajectorySamples: 50, outDirectory, rows);
             var report = await new FidTable(options, TextWriter.Null).RunAsync(null, CancellationToken.None);
             var (heun4, heun6, heun8, heun64) = (report.Rows[0], report.Rows[1], report.Rows[2], report.Rows[3]);
-            var text = string.Join(", ", report.Rows.Select(r => $"{r.Row.Name} {r.Fid.Mean:F3} ± {r.Fid.Spread:F3} ({string.Join(" ", r.Fid.PerSeed.Select(f => f.ToString("F3")))})"));
+            var text = DigitsModels.DescribeFid(report);
 
             Assert.True(heun6.Fid.ClearlyBelow(heun4.Fid), text);
             Assert.True(heun8.Fid.ClearlyBelow(heun6.Fid), text);
@@ -168,10 +168,7 @@ public class DigitsTests
 
     private const int FidSamples = 1000;
 
-    private static JobSpec Spec(string sampler, long seed) => new()
-    {
-        Kind = JobKind.Fid, Model = DigitsModels.Package("digits-rf"), Sampler = Sampling.SamplerSpec.Parse(sampler), Samples = 200, Seed = seed, BatchSize = 100,
-    };
+    private static JobSpec Spec(string sampler, long seed) => DigitsModels.FidSpec("digits-rf", sampler, samples: 200, seed);
 
     private static int ArgMax(ReadOnlySpan<float> values)
     {

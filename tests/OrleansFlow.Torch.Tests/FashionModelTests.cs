@@ -113,9 +113,7 @@ public class FashionModelTests
             };
             var report = await new FidTable(options, TextWriter.Null).RunAsync(null, CancellationToken.None);
             var (heun4, heun16) = (report.Rows[0], report.Rows[1]);
-            var text = string.Join(", ", report.Rows.Select(r => $"{r.Row.Name} {r.Fid.Mean:F3} ± {r.Fid.Spread:F3} ({string.Join(" ", r.Fid.PerSeed.Select(f => f.ToString("F3")))})"));
-
-            Assert.True(heun16.Fid.ClearlyBelow(heun4.Fid), text);
+            Assert.True(heun16.Fid.ClearlyBelow(heun4.Fid), DigitsModels.DescribeFid(report));
         }
         finally
         {
@@ -126,10 +124,7 @@ public class FashionModelTests
         }
     }
 
-    private static JobSpec Spec(string sampler) => new()
-    {
-        Kind = JobKind.Fid, Model = DigitsModels.Package("fashion-rf"), Sampler = SamplerSpec.Parse(sampler), Samples = 100, Seed = 21, BatchSize = 100,
-    };
+    private static JobSpec Spec(string sampler) => DigitsModels.FidSpec("fashion-rf", sampler, samples: 100, seed: 21);
 }
 
 /// <summary>A fact on the exported Fashion-MNIST package; skipped, saying why, until <c>tools/train_fashion_all.sh</c> has exported it.</summary>
