@@ -65,7 +65,7 @@ mapfile -t readme < <(grep -oE '\./orleansflow [^`#]*' README.md | sed -e 's/[[:
 [ "${#readme[@]}" -ge 2 ] || { echo "docs-walk: found ${#readme[@]} ./orleansflow commands in README.md" >&2; exit 1; }
 for command in "${readme[@]}"; do
   small="$(sed -E -e 's/--samples [0-9]+/--samples 500/' -e 's/--repeats [0-9]+/--repeats 1/' <<<"$command")"
-  case "$small" in *fid-table*) small="$small --trajectory-samples 200" ;; esac
+  case "$small" in *fid-table*--trajectory-samples*) ;; *fid-table*) small="$small --trajectory-samples 200" ;; esac
   run "$small"
 done
 

@@ -11,7 +11,7 @@ internal static class FidTableCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var data = new Option<string>("--data") { Description = "Data set: digits (8×8, the shipped models) or fashion (Fashion-MNIST 28×28, once its models are trained and pushed: docs/fashion.md)", DefaultValueFactory = _ => FidTableDataSet.Digits.Name };
+        var data = new Option<string>("--data") { Description = "Data set: fashion (Fashion-MNIST 28×28, the main job: docs/fashion.md) or digits (scikit-learn's 8×8 digits, a one-minute check: docs/digits.md)", DefaultValueFactory = _ => FidTableDataSet.Fashion.Name };
         var models = new Option<string>("--models") { Description = "Directory with the data set's packages and its *-fid/ directory (when no registry is used)", DefaultValueFactory = _ => "models" };
         var registry = new Option<string?>("--registry")
         {

@@ -171,8 +171,10 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     }
 
     /// <summary>
-    /// The claims of the seed papers, read off the rows. A row "reaches" another when both its trajectory
-    /// error and its mean FID are at most the other's. For each FlowTurbo row with refiner steps: the Heun
+    /// The claims of the seed papers, read off the rows. A row "reaches" another when its trajectory error
+    /// (deterministic) is at most the other's and its FID is not above the other's by more than the two
+    /// seed spreads together (<see cref="SeedEstimate.ClearlyBelow"/>: FlowTurbo's "equal or better FID",
+    /// within what the seeds can tell; with one seed, no spread, the mean must be at most the other's). For each FlowTurbo row with refiner steps: the Heun
     /// row with the most steps it reaches and the time it saves against it (FlowTurbo's "same quality in
     /// less time"); the pseudo-corrector-only row of the same predictor NFE (the refiner's contribution
     /// and cost, FlowTurbo's ablation); the Heun and pseudo-corrector-only rows closest to it in time.
@@ -227,7 +229,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
     /// <summary>A path in full, or a registry name as it is.</summary>
     private string Described(string pathOrName) => options.Registry is null ? Path.GetFullPath(pathOrName) : $"'{pathOrName}' in the registry {options.Registry}";
 
-    private static bool Reaches(FidTableResult row, FidTableResult other) => row.TrajectoryRms <= other.TrajectoryRms && row.Fid.Mean <= other.Fid.Mean;
+    private static bool Reaches(FidTableResult row, FidTableResult other) => row.TrajectoryRms <= other.TrajectoryRms && !other.Fid.ClearlyBelow(row.Fid);
 
     private static string Saving(FidTableResult fast, FidTableResult slow) => Format($"{1 - (fast.MsPerSample / slow.MsPerSample):P0}");
 

@@ -62,6 +62,8 @@ internal static class ParetoPlot
             }
         }
 
+        // Room on the right for the costliest row's label, which starts at its point.
+        plot.Axes.Margins(left: 0.05, right: 0.15, bottom: 0.05, top: 0.1);
         plot.Title($"{quantity} vs time, {report.Data}");
         plot.XLabel("ms per sample (whole embedded FID job, fastest seed)");
         plot.YLabel(quantity);
