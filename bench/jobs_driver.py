@@ -9,6 +9,10 @@ Used by bench/big-jobs.sh and bench/many-jobs.sh, which start and stop the clust
           done, where every write is a shard event: start-up and finalisation left out).
     many  --jobs 100 --shards 10: that many jobs submitted at once; all must succeed with one attempt per
           shard and no re-dispatch; p50/p99 latency (the server's createdAt to finishedAt).
+    reflow --model fashion-rf --sampler S --samples N --shard-size K --kill-at F: one real reflow job (issue 18's
+          coupling dataset); once F of its shards are done, SIGKILL the silo process --kill-pid. Reports wall time,
+          pairs/s, shards, attempts, scheduler busy seconds per shard and WAL bytes per shard (over the surviving
+          silos' metrics and the whole job), and writes the job's id and final status to --status.
 Prints a table and, last, one JSON line with every figure.
 """
 
@@ -33,6 +37,7 @@ class Cluster:
         self.pg_port = args.port + 1000
         self.pids = [int(p) for p in args.pids.split(",") if p]
         self.psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+        self.dead = set()
 
     def call(self, method, path, body=None, port=None):
         request = urllib.request.Request(
@@ -48,14 +53,17 @@ class Cluster:
                                "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
 
     def metric(self, family):
-        """The family's samples summed over every silo's /metrics."""
+        """The family's samples summed over every live silo's /metrics (a killed silo's counters are gone with it)."""
         total = 0.0
-        for port in self.ports:
+        for port in self.live_ports():
             for line in self.call("GET", "/metrics", port=port).splitlines():
                 match = re.match(rf"^{family}(?:{{[^}}]*}})? (\S+)", line)
                 if match:
                     total += float(match.group(1))
         return total
+
+    def live_ports(self):
+        return [port for port in self.ports if port not in self.dead]
 
     def outcomes(self):
         """Shard runs by outcome (completed, busy: handed back unstarted, ...), summed over every silo's /metrics."""
@@ -80,7 +88,7 @@ class Cluster:
         before = self.call("GET", f"/v1/jobs/{job_id}")["shardsDone"] if job_id else 0
         wal = self.sql("SELECT pg_current_wal_lsn()")
         busy = self.metric("orleansflow_scheduler_busy_seconds_total")
-        cpu = self.cpu_seconds()
+        cpu = self.cpu_seconds() if not self.dead else 0.0
         after = self.call("GET", f"/v1/jobs/{job_id}")["shardsDone"] if job_id else 0
         return {"done": (before + after) / 2, "wal": wal, "busy": busy, "cpu": cpu, "time": time.monotonic()}
 
@@ -192,9 +200,45 @@ def many(cluster, args):
     print(json.dumps({"many": result}))
 
 
+def reflow(cluster, args):
+    body = {"kind": "reflow", "model": args.model, "sampler": args.sampler, "samples": args.samples,
+            "shardSize": args.shard_size, "batchSize": args.batch_size, "seed": args.seed}
+    start = cluster.snapshot()
+    job = cluster.call("POST", "/v1/jobs", body)
+    print(f"reflow job {job['id']}: {args.samples:,} pairs of {args.model}, {args.sampler}, {job['shardCount']} shards of {args.shard_size}", flush=True)
+    killed, state = None, job
+    while state["state"] not in ("succeeded", "failed", "cancelled"):
+        time.sleep(args.poll)
+        try:
+            state = cluster.call("GET", f"/v1/jobs/{job['id']}", port=cluster.live_ports()[0])
+        except OSError as e:  # a read that reached the killed silo before it is declared dead: retried
+            print(f"status read failed ({e}); retrying", flush=True)
+            continue
+        if killed is None and args.kill_pid and state["shardsDone"] >= args.kill_at * job["shardCount"]:
+            os.kill(args.kill_pid, 9)
+            cluster.dead.add(cluster.ports[args.kill_index])
+            killed = {"shards_done": state["shardsDone"], "in_flight": state.get("inFlight"), "after_s": time.monotonic() - start["time"]}
+            print(f"SIGKILL silo pid {args.kill_pid} (port {cluster.ports[args.kill_index]}) at {state['shardsDone']}/{job['shardCount']} shards, "
+                  f"{killed['after_s']:.0f} s in; in flight: {killed['in_flight']}", flush=True)
+    end = cluster.snapshot()
+    end["done"] = job["shardCount"]
+    wall = end["time"] - start["time"]
+    result = {"job": job["id"], "state": state["state"], "pairs": args.samples, "shards": job["shardCount"], "attempts": state["attempts"],
+              "wall_s": wall, "pairs_per_s": args.samples / wall, "killed": killed,
+              "scheduler_busy_ms_per_shard_surviving": 1000 * (end["busy"] - start["busy"]) / job["shardCount"],
+              "wal_bytes_per_shard": cluster.wal_bytes(start["wal"], end["wal"]) / job["shardCount"],
+              "wal_bytes": cluster.wal_bytes(start["wal"], end["wal"]), "load": open("/proc/loadavg").read().split()[:3]}
+    with open(args.status, "w") as f:
+        json.dump({"result": result, "status": state}, f)
+    print(f"{state['state']}: {args.samples:,} pairs in {wall:.0f} s ({result['pairs_per_s']:.1f} pairs/s), {job['shardCount']} shards, "
+          f"{state['attempts']} attempts; scheduler busy {result['scheduler_busy_ms_per_shard_surviving']:.2f} ms/shard (surviving silos' counters); "
+          f"PostgreSQL WAL {result['wal_bytes'] / 1e6:.2f} MB, {result['wal_bytes_per_shard']:.0f} B/shard; load {' '.join(result['load'])}", flush=True)
+    print(json.dumps({"reflow": result}))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["big", "many"])
+    parser.add_argument("mode", choices=["big", "many", "reflow"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--silos", type=int, default=3)
     parser.add_argument("--pids", default="", help="the silo processes, comma-separated (CPU seconds)")
@@ -204,9 +248,18 @@ def main():
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--shards", type=int, default=10)
     parser.add_argument("--poll", type=float, default=0.1)
+    parser.add_argument("--sampler", default="heun:steps=8")
+    parser.add_argument("--samples", type=int, default=200000)
+    parser.add_argument("--shard-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--kill-at", type=float, default=0.3, help="fraction of shards done when --kill-pid is killed")
+    parser.add_argument("--kill-pid", type=int, default=0)
+    parser.add_argument("--kill-index", type=int, default=1, help="which silo (0-based port order) --kill-pid is")
+    parser.add_argument("--status", default="reflow-status.json")
     args = parser.parse_args()
     cluster = Cluster(args)
-    (big if args.mode == "big" else many)(cluster, args)
+    {"big": big, "many": many, "reflow": reflow}[args.mode](cluster, args)
 
 
 if __name__ == "__main__":
