@@ -33,7 +33,8 @@ if [[ " $runs " == *" cluster1 "* ]]; then
   echo "fashion-full-size: 1-silo cluster ($(stamp))" >&2
   start_cluster 1 "$cores" cluster1
   start=$(date +%s.%N)
-  ./orleansflow "${job[@]}" --force --cluster "http://127.0.0.1:$port" --token local-token --out "$out/cluster1" >"$out/cluster1.txt"
+  rm -rf "$out/cluster1"   # a cluster job's --out must not exist (--force is for embedded runs)
+  ./orleansflow "${job[@]}" --cluster "http://127.0.0.1:$port" --token local-token --out "$out/cluster1" >"$out/cluster1.txt"
   echo "$(date +%s.%N) - $start" | bc >"$out/cluster1.wall"
   # The silo's high-water mark (kB), read while it still runs.
   awk '/^VmHWM/ {print $2}' "/proc/$(cluster_silo_pids)/status" >"$out/cluster1.rss"
