@@ -5,6 +5,7 @@ Conventions (docs/DESIGN.md): t = 0 noise, t = 1 data, x_t = (1-t) x0 + t x1, th
 v(x, t, label) with label 10 = the null class (classifier-free guidance). Images are 1x28x28 in [-1, 1].
 """
 
+import math
 import os
 import sys
 import tempfile
@@ -287,3 +288,20 @@ def stage_arguments(final: str, minutes: float, wall_minutes: float, steps: int 
         print(f"{os.path.basename(sys.argv[0])}: {final} exists, nothing to do")
         return None
     return a
+
+
+def warmup_cosine_lr(base: float, step: int, warmup: int, fraction: float) -> float:
+    """The fashion scripts' schedule: linear warm-up over `warmup` steps, then a cosine to 5 % over the
+    budget's fraction spent."""
+    return base * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0))))
+
+
+def optimiser_step(net: nn.Module, opt: torch.optim.Optimizer, ema, loss: torch.Tensor, step: int, decay: float):
+    """Backward, gradient clipping at 1, the optimiser's step, then the EMA with a warm-up (decay
+    (1+n)/(10+n) until it reaches `decay`), so early weights fade fast."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    opt.step()
+    ema.decay = min(decay, (1 + step) / (10 + step))
+    ema.update(net)

@@ -14,14 +14,13 @@ automatically. The result, the EMA weights, goes to flow-final.pt; when that exi
 nothing (delete it to train further).
 """
 
-import math
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_common import CKPT, NULL, Budget, Checkpointer, Ema, VelocityUNet, atomic_save, augment, stage_arguments  # noqa: E402
+from fashion_common import CKPT, NULL, Budget, Checkpointer, Ema, VelocityUNet, atomic_save, augment, optimiser_step, stage_arguments, warmup_cosine_lr  # noqa: E402
 import fashion_data  # noqa: E402
 
 CONFIG = {"ch": 32, "emb": 128, "norm": "none"}
@@ -51,7 +50,7 @@ def main():
     window = []
     while step < a.steps and not budget.over():
         frac = max(step / a.steps, budget.fraction())
-        lr = LR * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+        lr = warmup_cosine_lr(LR, step, WARMUP, frac)
         for group in opt.param_groups:
             group["lr"] = lr
         idx = torch.randint(0, len(x), (BATCH,), generator=g)
@@ -61,13 +60,7 @@ def main():
         t = torch.rand(BATCH, generator=g)
         xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * x1
         loss = (net(xt, t, labels) - (x1 - x0)).pow(2).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        # EMA with a warm-up (decay (1+n)/(10+n) until it reaches EMA_DECAY), so early weights fade fast
-        ema.decay = min(EMA_DECAY, (1 + step) / (10 + step))
-        ema.update(net)
+        optimiser_step(net, opt, ema, loss, step, EMA_DECAY)
         step += 1
         window.append(loss.item())
         if step % 100 == 0:

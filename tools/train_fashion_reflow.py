@@ -48,7 +48,6 @@ CPU budget spent (as in train_fashion.py), which depends on the machine's load.
 import argparse
 import hashlib
 import json
-import math
 import os
 import re
 import sys
@@ -58,7 +57,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_common import (CKPT, CLASSES, MODELS, NULL, PACKAGE, SIZE, Budget, Checkpointer, Ema,  # noqa: E402
-                            VelocityUNet, atomic_save, flowturbo_sample, heun_sample, rms, threads)
+                            VelocityUNet, atomic_save, flowturbo_sample, heun_sample, optimiser_step, rms, threads,
+                            warmup_cosine_lr)
 from digits_common import euler_sample, rectified_flow_loss, write_manifest  # noqa: E402
 from digits_straightness import straightness  # noqa: E402
 from export_fashion_models import save_script  # noqa: E402  (checks TorchScript against eager before writing)
@@ -195,8 +195,7 @@ def load_final(path: str) -> VelocityUNet:
 
 
 def learning_rate(step: int, frac: float) -> float:
-    """train_fashion.py's schedule: linear warm-up, then a cosine to 5 % over the budget's fraction."""
-    return LR * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+    return warmup_cosine_lr(LR, step, WARMUP, frac)
 
 
 def reflow_loss(net, g, x0, x1, labels):
@@ -243,13 +242,7 @@ def train_stage(name, init, job, loss_fn, seed, minutes, wall_minutes, steps, sa
         lr = learning_rate(step, max(step / steps, budget.fraction()))
         for group in opt.param_groups:
             group["lr"] = lr
-        loss = loss_fn(net, g, *stream.next(BATCH))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        ema.decay = min(EMA_DECAY, (1 + step) / (10 + step))
-        ema.update(net)
+        optimiser_step(net, opt, ema, loss_fn(net, g, *stream.next(BATCH)), step, EMA_DECAY)
         step += 1
         window.append(loss.item())
         if step % 100 == 0:
