@@ -242,7 +242,8 @@ def train_stage(name, init, job, loss_fn, seed, minutes, wall_minutes, steps, sa
         lr = learning_rate(step, max(step / steps, budget.fraction()))
         for group in opt.param_groups:
             group["lr"] = lr
-        optimiser_step(net, opt, ema, loss_fn(net, g, *stream.next(BATCH)), step, EMA_DECAY)
+        loss = loss_fn(net, g, *stream.next(BATCH))
+        optimiser_step(net, opt, ema, loss, step, EMA_DECAY)
         step += 1
         window.append(loss.item())
         if step % 100 == 0:
