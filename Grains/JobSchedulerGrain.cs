@@ -555,6 +555,7 @@ public sealed partial class JobSchedulerGrain(
                     // Stopped by a cancellation, or an adopted run that had already gone: not the shard's fault.
                     SetStatus(result.Index, ShardStatus.Pending);
                     Charge(entry, -1);
+                    LogHandedBack(Id.Value, result.Index, result.Token, result.Silo, report.Outcome);
                     break;
                 default:
                     SetStatus(result.Index, ShardStatus.Pending);
@@ -764,6 +765,9 @@ public sealed partial class JobSchedulerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: report of shard {Index} with token {Token} ignored (current token {Current})")]
     private partial void LogStale(string job, int index, long token, long current);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: shard {Index} (token {Token}) on silo {Silo}: {Outcome}; dispatching it again")]
+    private partial void LogHandedBack(string job, int index, long token, string silo, ShardOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: shard {Index} lost on silo {Silo} ({Error}); dispatching it again")]
     private partial void LogLost(string job, int index, string silo, string error);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
+using Orleans.GrainDirectory;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
@@ -26,6 +27,7 @@ namespace OrleansFlow.Cluster;
 /// </para>
 /// </summary>
 [SiloPinnedPlacement]
+[GrainDirectory(GrainDirectoryName = SiloPinnedPlacement.DirectoryName)]
 [Reentrant]
 public sealed partial class SamplerGrain(
     IModelLoader loader,

@@ -1,3 +1,4 @@
+using OrleansFlow.Ids;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Runtime;
@@ -12,6 +13,9 @@ namespace OrleansFlow.Cluster;
 public sealed partial class JobResumer(IJobCatalog catalog, IClusterMembershipService membership, IGrainFactory grains, ILogger<JobResumer> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
+    // Tries per scheduler, a second apart, then two, then three: about six seconds before leaving it to the reminder.
+    private const int WakeAttempts = 4;
+
     private readonly CancellationTokenSource _stop = new();
     private Task _watching = Task.CompletedTask;
 
@@ -63,11 +67,38 @@ public sealed partial class JobResumer(IJobCatalog catalog, IClusterMembershipSe
         {
             var jobs = await catalog.ListUnfinishedAsync(_stop.Token);
             LogWaking(jobs.Count, reason);
-            await Task.WhenAll(jobs.Select(id => grains.GetGrain<IJobSchedulerGrain>(id.Value).StartAsync(_stop.Token)));
+            await Task.WhenAll(jobs.Select(WakeAsync));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogWakeFailed(e);
+            LogListFailed(e);
+        }
+    }
+
+    /// <summary>
+    /// Wakes one scheduler, trying again a few times: right after a death the first call can fail (the
+    /// directory is still settling, the survivors are loaded), and without a retry the job would wait for
+    /// its reminder tick, up to a minute, while its shards that were running elsewhere finish unadopted.
+    /// </summary>
+    private async Task WakeAsync(JobId job)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await grains.GetGrain<IJobSchedulerGrain>(job.Value).StartAsync(_stop.Token);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < WakeAttempts)
+            {
+                LogWakeRetry(e, job.Value, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), _stop.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogWakeFailed(e, job.Value, attempt);
+                return;
+            }
         }
     }
 
@@ -77,8 +108,14 @@ public sealed partial class JobResumer(IJobCatalog catalog, IClusterMembershipSe
     [LoggerMessage(Level = LogLevel.Information, Message = "Waking the schedulers of {Jobs} unfinished job(s): {Reason}")]
     private partial void LogWaking(int jobs, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not wake the schedulers of unfinished jobs; their reminders will")]
-    private partial void LogWakeFailed(Exception error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the unfinished jobs to wake their schedulers; their reminders will")]
+    private partial void LogListFailed(Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waking the scheduler of job {Job} failed (attempt {Attempt}); trying again")]
+    private partial void LogWakeRetry(Exception error, string job, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not wake the scheduler of job {Job} in {Attempts} attempts; its reminder will")]
+    private partial void LogWakeFailed(Exception error, string job, int attempts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopped watching membership for dead silos")]
     private partial void LogWatchFailed(Exception error);

@@ -51,9 +51,11 @@ public sealed class FairDispatchTests(PostgresFixture postgres, ITestOutputHelpe
         var elsewhere = await ShardsDispatchedAwayFromAsync(cluster, job.Id, victim);
         Assert.NotEmpty(elsewhere);
 
+        var sinceKill = Stopwatch.StartNew();
         await cluster.KillSiloAsync(victim);
-        await cluster.WaitDeclaredDeadAsync(victim, TimeSpan.FromSeconds(30));
+        var declared = await cluster.WaitDeclaredDeadAsync(victim, TimeSpan.FromSeconds(30));
         var finished = await cluster.WaitAsync(job.Id, JobTimeout);
+        output.WriteLine($"victim declared dead {declared.TotalSeconds:F1} s after the kill; job finished {sinceKill.Elapsed.TotalSeconds:F1} s after it");
 
         Assert.True(finished.State == "succeeded", $"{finished.State}: {finished.Error}\n{cluster.Logs()}");
         var audit = ShardAudit.Read(Path.Combine(cluster.StorePath, "jobs", job.Id), spec);
@@ -64,7 +66,7 @@ public sealed class FairDispatchTests(PostgresFixture postgres, ITestOutputHelpe
         output.WriteLine($"SIGKILL of the scheduler's silo with shards {list} running on the others: {adopted} of them completed by their first run (adopted), most attempts {attempts}");
         // Adopted, or (finished before the new activation asked) refunded and found written: never charged twice.
         Assert.Equal(1, attempts);
-        Assert.True(adopted > 0, "no running shard was adopted");
+        Assert.True(adopted > 0, $"no running shard was adopted; the schedulers' lines:\n{SchedulerLines(cluster)}");
     }
 
     [Fact]
@@ -87,6 +89,10 @@ public sealed class FairDispatchTests(PostgresFixture postgres, ITestOutputHelpe
         Assert.Equal("cancelled", (await client.GetAsync(job.Id, default)).State);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stopped only after {clock.Elapsed.TotalSeconds:F1} s");
     }
+
+    /// <summary>What the silos logged about waking and activating schedulers: when the new activation came.</summary>
+    private static string SchedulerLines(TestCluster cluster) =>
+        string.Join('\n', cluster.Logs().Split('\n').Where(l => l.StartsWith("--- ", StringComparison.Ordinal) || l.Contains("Scheduler of job") || l.Contains("dispatching it again") || l.Contains("stopped unfinished") || l.Contains("wak", StringComparison.OrdinalIgnoreCase)));
 
     private static async Task<double> CancelledShardsAsync(TestCluster cluster) =>
         PrometheusText.Parse(await cluster.ScrapeAsync(cluster.Silos[0])).Sum("orleansflow_shard_duration_seconds_count", ("outcome", "cancelled"));

@@ -132,7 +132,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
         lock (log)
         {
-            log.WriteLine(line);
+            // The time the test saw the line: a failure's log then shows what happened when (the silo's console has no clock).
+            log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
         }
     }
 
