@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
-using Orleans.GrainDirectory;
 using OrleansFlow.Formats;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
@@ -18,7 +17,6 @@ namespace OrleansFlow.Cluster;
 /// job run side by side on the thread pool; the grain's fields change only on its scheduler.
 /// </summary>
 [SiloPinnedPlacement]
-[GrainDirectory(GrainDirectoryName = SiloPinnedPlacement.DirectoryName)]
 [Reentrant]
 public sealed partial class ManifoldWorkerGrain(
     IModelLoader loader,

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
-using Orleans.GrainDirectory;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Storage;
@@ -27,7 +26,6 @@ namespace OrleansFlow.Cluster;
 /// </para>
 /// </summary>
 [SiloPinnedPlacement]
-[GrainDirectory(GrainDirectoryName = SiloPinnedPlacement.DirectoryName)]
 [Reentrant]
 public sealed partial class SamplerGrain(
     IModelLoader loader,

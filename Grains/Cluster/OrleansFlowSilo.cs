@@ -39,9 +39,6 @@ public static class OrleansFlowSilo
         services.AddGrainStateSerializer(OrleansFlowOptions.StorageName);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<JobResumer>());
         services.AddPlacementDirector<SiloPinnedPlacement, SiloPinnedPlacementDirector>();
-#pragma warning disable ORLEANSEXP003 // Orleans marks the distributed directory experimental; SiloPinnedPlacement.DirectoryName says why these grains need it.
-        silo.AddDistributedGrainDirectory(SiloPinnedPlacement.DirectoryName);
-#pragma warning restore ORLEANSEXP003
         services.Configure<SiloMessagingOptions>(messaging =>
         {
             // A call that times out is cancelled at its callee instead of running on beside its retry, and a

@@ -14,15 +14,6 @@ namespace OrleansFlow.Cluster;
 /// </summary>
 public sealed class SiloPinnedPlacement : PlacementStrategy
 {
-    /// <summary>
-    /// The grain directory of silo-pinned grains: Orleans' distributed directory, not the default one. The default
-    /// (a hash ring of partitions) deactivates every activation whose partition lived on a silo that died; a sampler
-    /// grain then waits, calls queued, for its shard calls to end (up to the 30 s deactivation timeout), and a new
-    /// scheduler's adoption of a shard running there times out or finds the run gone. The distributed directory
-    /// hands a dead silo's partition over without deactivating anything.
-    /// </summary>
-    public const string DirectoryName = "silo-pinned";
-
     internal static readonly SiloPinnedPlacement Instance = new();
 }
 

@@ -41,10 +41,13 @@ public sealed class FairDispatchTests(PostgresFixture postgres, ITestOutputHelpe
     [Fact]
     public async Task SchedulerSiloKilled_ShardsRunningOnOtherSilosAdoptedNotCharged()
     {
-        // Shards long enough to be still running when the new scheduler activation asks for them, under load
-        // (death declaration and re-activation take seconds): all six dispatched at once, two per silo.
+        // Shards long enough to be still running when the new scheduler activation's adoption reaches them, under
+        // load: death declaration and re-activation take seconds, and a sampler grain whose directory entry lived
+        // on the dead silo is deactivated by Orleans, holding calls until its shard calls end or its 30 s
+        // deactivation timeout passes (docs/cluster.md, "Adoption"). All six dispatched at once, two per silo
+        // (one running, one queued): with 30 s shards the queued ones run until about a minute after the kill.
         var spec = JobSpecs.Fid(seed: 51, samples: 1_500, shardSize: 250);
-        await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 3, new ClusterSettings { ShardDelay = TimeSpan.FromSeconds(20) });
+        await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 3, new ClusterSettings { ShardDelay = TimeSpan.FromSeconds(30) });
         using var client = cluster.Client(cluster.Silos[0]);
         var job = await client.SubmitAsync(spec, "adopt-test", default);
         var victim = cluster.SiloOf(job.Scheduler)!;
