@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Pushes the committed Fashion-MNIST models into a model registry (docs/models.md), so clusters name them:
-#   model: fashion-rf   features and reference: fashion-fid (features.pt, reference.npz)
+#   models: fashion-rf, fashion-2rf, fashion-onestep   features and reference: fashion-fid (features.pt, reference.npz)
 #   the evaluation suite's network and reference batch: features and reference fashion-eval
 #   (eval.pt, reference-batch.npz: the 10,000 test images and their statistics)
 #   tools/push_fashion_models.sh [STORE]   (default: $OrleansFlow__Models, else $OrleansFlow__Store, else ./store)
@@ -24,6 +24,11 @@ for file in model.json predictor.pt; do
   [ -f "$root/models/fashion-rf/$file" ] || { echo "push_fashion_models: models/fashion-rf/$file is missing (tools/train_fashion_all.sh makes it)" >&2; exit 2; }
 done
 push model fashion-rf "$root/models/fashion-rf"
+# InstaFlow's stage 2 (tools/train_fashion_reflow.sh): the 2-rectified flow and the distilled one-step model.
+for name in fashion-2rf fashion-onestep; do
+  [ -f "$root/models/$name/predictor.pt" ] || { echo "push_fashion_models: models/$name/predictor.pt is missing (tools/train_fashion_reflow.sh makes it)" >&2; exit 2; }
+  push model "$name" "$root/models/$name"
+done
 push features fashion-fid "$root/models/fashion-fid/features.pt"
 push reference fashion-fid "$root/models/fashion-fid/reference.npz"
 push features fashion-eval "$root/models/fashion-fid/eval.pt"

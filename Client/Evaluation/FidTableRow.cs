@@ -39,7 +39,9 @@ internal sealed record FidTableRow(string Name, string Package, string Sampler)
     /// Heun 8's grid (Heun 8 is its "Heun only" H8P0R0; + pseudo-corrector; + refiner, trained on that
     /// grid's step by tools/train_fashion_refiner.py) with the pseudo-corrector-only schedule of the
     /// refiner row's predictor NFE; and the cheapest schedule that reaches Heun 8's trajectory error in
-    /// tools/fashion_schedule_scan.py (a 9-step grid, 11 predictor calls against 16).
+    /// tools/fashion_schedule_scan.py (a 9-step grid, 11 predictor calls against 16); then InstaFlow's one-step
+    /// samplers: the 1-rectified flow, the 2-rectified flow and the distilled model, trained by
+    /// tools/train_fashion_reflow.py on a 200,000-pair reflow job of the cluster.
     /// </summary>
     public static IReadOnlyList<FidTableRow> Fashion { get; } =
     [
@@ -51,6 +53,9 @@ internal sealed record FidTableRow(string Name, string Package, string Sampler)
         new("+ refiner H1P4R3 (FlowTurbo)", "fashion-rf", "flowturbo:h=1,p=4,r=3"),
         new("pseudo-corrector H1P4R0", "fashion-rf", "flowturbo:h=1,p=4,r=0"),
         new("pseudo-corrector H2P7R0", "fashion-rf", "flowturbo:h=2,p=7,r=0"),
+        new("1-rectified one-step", "fashion-rf", "onestep"),
+        new("2-rectified one-step", "fashion-2rf", "onestep"),
+        new("distilled one-step", "fashion-onestep", "onestep"),
     ];
 
     public bool IsHeun => Sampler.StartsWith("heun:", StringComparison.Ordinal);
