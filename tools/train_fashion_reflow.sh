@@ -20,6 +20,6 @@ job="${1:-/work/ckpt/reflow-fashion/job}"
 echo "== reflow: $job, $(date -u +%FT%TZ)"
 start=$SECONDS
 nice -n 19 /usr/bin/python3 "$root/tools/train_fashion_reflow.py" "$job" \
-  --reflow-minutes "${REFLOW_MINUTES:-80}" --reflow-wall-minutes "${REFLOW_WALL:-600}" \
-  --distill-minutes "${DISTILL_MINUTES:-60}" --distill-wall-minutes "${DISTILL_WALL:-480}" "$@"
+  --reflow-minutes "${REFLOW_MINUTES:-45}" --reflow-wall-minutes "${REFLOW_WALL:-60}" \
+  --distill-minutes "${DISTILL_MINUTES:-30}" --distill-wall-minutes "${DISTILL_WALL:-45}" "$@"
 echo "== reflow: done in $(( (SECONDS - start) / 60 )) min ($(date -u +%FT%TZ))"
