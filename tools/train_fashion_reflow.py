@@ -46,6 +46,7 @@ CPU budget spent (as in train_fashion.py), which depends on the machine's load.
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -61,7 +62,7 @@ from fashion_common import (CKPT, CLASSES, MODELS, NULL, PACKAGE, SIZE, Budget, 
                             warmup_cosine_lr)
 from digits_common import euler_sample, rectified_flow_loss, write_manifest  # noqa: E402
 from digits_straightness import straightness  # noqa: E402
-from export_fashion_models import save_script  # noqa: E402  (checks TorchScript against eager before writing)
+from export_fashion_models import GOLDEN_DIR, ROOT, save_script  # noqa: E402  (checks TorchScript against eager before writing)
 from train_digits_reflow import read_safetensors  # noqa: E402
 from train_fashion import CONFIG  # noqa: E402
 
@@ -290,6 +291,22 @@ def export_all(out_root: str):
         raise SystemExit(f"nothing to export: neither {' nor '.join(finals.values())} exists")
     for name in done:
         export_package(out_root, name, finals[name], descriptions[name])
+    if out_root == MODELS and len(done) == len(finals):
+        golden({name: load_final(path) for name, path in finals.items()}, os.path.join(GOLDEN_DIR, "fashion_instaflow_golden.npz"))
+
+
+def golden(nets: dict, path: str, count: int = 6):
+    """One Euler step of the whole interval (the C# `onestep` sampler) of each exported network in float64, on the
+    noises and labels of fashion_golden.npz (generator seed 17), for OrleansFlow.Torch.Tests."""
+    g = torch.Generator().manual_seed(17)
+    x0_32 = torch.randn((count, 1, SIZE, SIZE), generator=g)
+    x0, labels = x0_32.double(), torch.arange(count) % CLASSES
+    out = {"x0": x0_32.numpy(), "labels": labels.numpy()}
+    with torch.no_grad():
+        for name, net in nets.items():
+            out[name] = (x0 + copy.deepcopy(net).double().eval()(x0, torch.zeros(count, dtype=torch.float64), labels)).numpy()
+    np.savez(path, **out)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({', '.join(nets)})")
 
 
 def pairs_sampler(spec: str):
