@@ -145,14 +145,18 @@ GOLDEN_SAMPLERS = [
 ]
 
 
+def golden_inputs(count=6):
+    """The golden files' float32 noises (generator seed 17) and labels (i mod 10); the C# tests upload these."""
+    g = torch.Generator().manual_seed(17)
+    return torch.randn((count, 1, SIZE, SIZE), generator=g), torch.arange(count) % CLASSES
+
+
 def golden(predictor, refiner, path, count=6):
     """Sampler trajectories in float64 on the exported weights, for the C# tests."""
     p64 = copy.deepcopy(predictor).double().eval()
     r64 = copy.deepcopy(refiner).double().eval() if refiner is not None else None
-    g = torch.Generator().manual_seed(17)
-    x0_32 = torch.randn((count, 1, SIZE, SIZE), generator=g)
+    x0_32, labels = golden_inputs(count)
     x0 = x0_32.double()  # the float32 noise C# uploads, exactly
-    labels = torch.arange(count) % CLASSES
 
     def velocity(guidance):
         def v(x, t, c):

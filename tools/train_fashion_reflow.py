@@ -62,7 +62,7 @@ from fashion_common import (CKPT, CLASSES, MODELS, NULL, PACKAGE, SIZE, Budget, 
                             warmup_cosine_lr)
 from digits_common import euler_sample, rectified_flow_loss, write_manifest  # noqa: E402
 from digits_straightness import straightness  # noqa: E402
-from export_fashion_models import GOLDEN_DIR, ROOT, save_script  # noqa: E402  (checks TorchScript against eager before writing)
+from export_fashion_models import GOLDEN_DIR, ROOT, golden_inputs, save_script  # noqa: E402  (checks TorchScript against eager before writing)
 from train_digits_reflow import read_safetensors  # noqa: E402
 from train_fashion import CONFIG  # noqa: E402
 
@@ -195,10 +195,6 @@ def load_final(path: str) -> VelocityUNet:
     return net.eval()
 
 
-def learning_rate(step: int, frac: float) -> float:
-    return warmup_cosine_lr(LR, step, WARMUP, frac)
-
-
 def reflow_loss(net, g, x0, x1, labels):
     labels = labels.clone()
     labels[torch.rand(len(labels), generator=g) < LABEL_DROPOUT] = NULL
@@ -240,7 +236,7 @@ def train_stage(name, init, job, loss_fn, seed, minutes, wall_minutes, steps, sa
 
     window, lr = [], LR
     while step < steps and not budget.over():
-        lr = learning_rate(step, max(step / steps, budget.fraction()))
+        lr = warmup_cosine_lr(LR, step, WARMUP, max(step / steps, budget.fraction()))
         for group in opt.param_groups:
             group["lr"] = lr
         loss = loss_fn(net, g, *stream.next(BATCH))
@@ -297,10 +293,9 @@ def export_all(out_root: str):
 
 def golden(nets: dict, path: str, count: int = 6):
     """One Euler step of the whole interval (the C# `onestep` sampler) of each exported network in float64, on the
-    noises and labels of fashion_golden.npz (generator seed 17), for OrleansFlow.Torch.Tests."""
-    g = torch.Generator().manual_seed(17)
-    x0_32 = torch.randn((count, 1, SIZE, SIZE), generator=g)
-    x0, labels = x0_32.double(), torch.arange(count) % CLASSES
+    noises and labels of fashion_golden.npz, for OrleansFlow.Torch.Tests."""
+    x0_32, labels = golden_inputs(count)
+    x0 = x0_32.double()
     out = {"x0": x0_32.numpy(), "labels": labels.numpy()}
     with torch.no_grad():
         for name, net in nets.items():
