@@ -20,13 +20,13 @@ push() { # KIND NAME PATH
   fi
 }
 
-for file in model.json predictor.pt; do
-  [ -f "$root/models/fashion-rf/$file" ] || { echo "push_fashion_models: models/fashion-rf/$file is missing (tools/train_fashion_all.sh makes it)" >&2; exit 2; }
-done
-push model fashion-rf "$root/models/fashion-rf"
-# InstaFlow's stage 2 (tools/train_fashion_reflow.sh): the 2-rectified flow and the distilled one-step model.
-for name in fashion-2rf fashion-onestep; do
-  [ -f "$root/models/$name/predictor.pt" ] || { echo "push_fashion_models: models/$name/predictor.pt is missing (tools/train_fashion_reflow.sh makes it)" >&2; exit 2; }
+# The 1-rectified flow (tools/train_fashion_all.sh makes it), then InstaFlow's 2-rectified flow and distilled
+# one-step model (tools/train_fashion_reflow.sh makes them).
+for name in fashion-rf fashion-2rf fashion-onestep; do
+  maker=train_fashion_reflow.sh; [ "$name" = fashion-rf ] && maker=train_fashion_all.sh
+  for file in model.json predictor.pt; do
+    [ -f "$root/models/$name/$file" ] || { echo "push_fashion_models: models/$name/$file is missing (tools/$maker makes it)" >&2; exit 2; }
+  done
   push model "$name" "$root/models/$name"
 done
 push features fashion-fid "$root/models/fashion-fid/features.pt"
