@@ -1,7 +1,7 @@
-using OrleansFlow.Ids;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Runtime;
+using OrleansFlow.Ids;
 
 namespace OrleansFlow.Cluster;
 

@@ -1,6 +1,4 @@
 using OrleansFlow.Formats;
-using OrleansFlow.Ids;
-using OrleansFlow.Sampling;
 
 namespace OrleansFlow.Torch.Tests;
 
@@ -13,7 +11,6 @@ namespace OrleansFlow.Torch.Tests;
 public class FashionInstaFlowTests
 {
     private const double Tolerance = 2e-4;
-    private static readonly Resolution Shape = new(1, 28, 28);
     private static readonly Lazy<IReadOnlyDictionary<string, NpyArray>> Golden =
         new(() => NpzReader.Read(Path.Combine(AppContext.BaseDirectory, "Golden", "fashion_instaflow_golden.npz")));
 
@@ -22,15 +19,8 @@ public class FashionInstaFlowTests
     [InlineData("fashion-onestep")]
     public void OneStep_SameNoiseAndLabels_MatchesFloat64ReferenceWithin2e4(string package)
     {
-        var x0 = Golden.Value["x0"].ToSingleArray();
-        int[] labels = [.. Golden.Value["labels"].ToInt64Array().Select(l => (int)l)];
         using var model = TorchFlowModel.Load(DigitsModels.Package(package));
-        Assert.Equal(Shape, model.Info.Shape);
-
-        using var noise = model.Backend.Upload(x0, labels.Length, Shape);
-        using var x1 = SamplerFactory.Create(SamplerSpec.Parse("onestep")).Sample(noise, new GuidedVelocity(model, labels, 1.0));
-        var actual = new float[x0.Length];
-        model.Backend.Download(x1, actual);
+        var actual = FashionModelTests.SampleGoldenInputs(model, Golden.Value, "onestep", guidance: 1.0);
 
         float[] expected = [.. Golden.Value[package].ToDoubleArray().Select(v => (float)v)];
         TinyModel.AssertClose(expected, actual, Tolerance);

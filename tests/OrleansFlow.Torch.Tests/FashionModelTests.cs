@@ -62,15 +62,7 @@ public class FashionModelTests
     [MemberData(nameof(GoldenSamplers))]
     public void FashionPackage_SameNoiseAndLabels_MatchesFloat64ReferenceWithin2e4(string sampler, string key, double guidance)
     {
-        var x0 = Golden.Value["x0"].ToSingleArray();
-        int[] labels = [.. Golden.Value["labels"].ToInt64Array().Select(l => (int)l)];
-        var model = Model.Value;
-        Assert.Equal(Shape, model.Info.Shape);
-
-        using var noise = model.Backend.Upload(x0, labels.Length, Shape);
-        using var x1 = SamplerFactory.Create(SamplerSpec.Parse(sampler)).Sample(noise, new GuidedVelocity(model, labels, guidance));
-        var actual = new float[x0.Length];
-        model.Backend.Download(x1, actual);
+        var actual = SampleGoldenInputs(Model.Value, Golden.Value, sampler, guidance);
 
         var expected = Golden.Value[key].ToDoubleArray();
         Assert.Equal(expected.Length, actual.Length);
@@ -122,6 +114,23 @@ public class FashionModelTests
                 Directory.Delete(outDirectory, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// The sampler on a golden file's float32 noises (<c>x0</c>) and labels (<c>labels</c>) through the package on
+    /// libtorch, downloaded as float32: what the golden file's float64 arrays are compared with.
+    /// </summary>
+    internal static float[] SampleGoldenInputs(TorchFlowModel model, IReadOnlyDictionary<string, NpyArray> golden, string sampler, double guidance)
+    {
+        var x0 = golden["x0"].ToSingleArray();
+        int[] labels = [.. golden["labels"].ToInt64Array().Select(l => (int)l)];
+        Assert.Equal(Shape, model.Info.Shape);
+
+        using var noise = model.Backend.Upload(x0, labels.Length, Shape);
+        using var x1 = SamplerFactory.Create(SamplerSpec.Parse(sampler)).Sample(noise, new GuidedVelocity(model, labels, guidance));
+        var actual = new float[x0.Length];
+        model.Backend.Download(x1, actual);
+        return actual;
     }
 
     private static JobSpec Spec(string sampler) => DigitsModels.FidSpec("fashion-rf", sampler, samples: 100, seed: 21);
