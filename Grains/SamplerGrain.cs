@@ -33,6 +33,7 @@ public sealed partial class SamplerGrain(
     ShardSlots slots,
     RunningShards running,
     WarmSamplers warm,
+    SharedCompilation compilation,
     IShardProgress progress,
     IHostApplicationLifetime lifetime,
     OrleansFlowOptions options,
@@ -81,6 +82,7 @@ public sealed partial class SamplerGrain(
             {
                 using var busy = warmModel.Use();
                 warm.Touch(this.GetPrimaryKeyString());
+                await compilation.WarmAsync(warmModel, work.Spec, stop);
                 var outcome = await Task.Run(() => RunOnThreadPoolAsync(warmModel, work, job, n => Interlocked.Add(ref generated, n), stop), stop);
                 return new ShardReport(outcome, generated);
             }
@@ -109,13 +111,8 @@ public sealed partial class SamplerGrain(
         try
         {
             var warmModel = await WarmModelAsync();
-            await Task.Run(
-                () =>
-                {
-                    ResolvedJob.Create(loader.Localize(spec), warmModel.Model);
-                    warmModel.WarmFor(spec);
-                },
-                cancellationToken);
+            await Task.Run(() => ResolvedJob.Create(loader.Localize(spec), warmModel.Model), cancellationToken);
+            await compilation.WarmAsync(warmModel, spec, cancellationToken);
             return null;
         }
         catch (SpecException e)
@@ -196,7 +193,6 @@ public sealed partial class SamplerGrain(
             await Task.Delay(options.ShardDelay, cancellationToken);
         }
 
-        warmModel.WarmFor(work.Spec);
         var place = storage.For(job);
         var output = JobOutput.For(ResolvedJob.ForShards(loader.Localize(work.Spec), warmModel.Model), place.Blobs, place.Layout);
         if (await place.Blobs.ExistsAsync(output.ShardResult(work.Range), cancellationToken))

@@ -29,3 +29,11 @@ public sealed class JobSummaryConverter : IConverter<JobSummary, JsonContractSur
 
     public JsonContractSurrogate ConvertToSurrogate(in JobSummary value) => new(JobJson.Serialize(value));
 }
+
+[RegisterConverter]
+public sealed class CompilationChoiceConverter : IConverter<CompilationChoice, JsonContractSurrogate>
+{
+    public CompilationChoice ConvertFromSurrogate(in JsonContractSurrogate surrogate) => JobJson.Deserialize<CompilationChoice>(surrogate.Json);
+
+    public JsonContractSurrogate ConvertToSurrogate(in CompilationChoice value) => new(JobJson.Serialize(value));
+}

@@ -55,6 +55,13 @@ public sealed record OrleansFlowOptions
     /// </summary>
     public bool DistributePrecisionRecall { get; init; } = true;
 
+    /// <summary>
+    /// Silos of one node class share their compiled-form choices (<see cref="ICompilationChoicesGrain"/>): they are
+    /// expected to time alike. Default <see cref="NodeClasses.OfThisMachine"/>; on nodes whose speed differs in what
+    /// that does not see (GPU models), name the node pool.
+    /// </summary>
+    public string NodeClass { get; init; } = NodeClasses.OfThisMachine;
+
     /// <summary>Test device: a pause before each precision/recall block runs, so that fault tests can kill a silo mid-pass. Zero in production.</summary>
     public TimeSpan ManifoldBlockDelay { get; init; }
 

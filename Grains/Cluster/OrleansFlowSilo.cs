@@ -34,6 +34,7 @@ public static class OrleansFlowSilo
         services.AddSingleton(new ShardSlots(options.Workers));
         services.AddSingleton<RunningShards>();
         services.AddSingleton<WarmSamplers>();
+        services.AddSingleton<SharedCompilation>();
         services.AddSingleton<JobResumer>();
         services.AddSingleton<ManifoldBlockRunners>();
         services.AddGrainStateSerializer(OrleansFlowOptions.StorageName);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using OrleansFlow.Ids;
 using OrleansFlow.Models;
 
@@ -12,6 +13,7 @@ namespace OrleansFlow.Cluster;
 public sealed class WarmModel
 {
     private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<int, bool> _agreedShapes = new();
     private int _users;
     private long _lastUsedTicks;
 
@@ -51,6 +53,17 @@ public sealed class WarmModel
         var batch = Math.Min(spec.BatchSize, Math.Min(spec.ShardSize, spec.Samples));
         var guided = spec.Guidance != 1 && Model.Info.IsConditional && !spec.Unconditional;
         return guided ? [batch, 2 * batch] : [batch];
+    }
+
+    /// <summary>Whether every batch shape of <paramref name="shapes"/> runs a compiled form agreed with the cluster (<see cref="SharedCompilation"/>).</summary>
+    public bool Agreed(IEnumerable<int> shapes) => shapes.All(_agreedShapes.ContainsKey);
+
+    public void MarkAgreed(IEnumerable<int> shapes)
+    {
+        foreach (var shape in shapes)
+        {
+            _agreedShapes[shape] = true;
+        }
     }
 
     /// <summary>Marks the warmModel busy until the returned handle is disposed (a busy warmModel is never evicted).</summary>

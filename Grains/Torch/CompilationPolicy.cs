@@ -23,6 +23,9 @@ public sealed record CompilationPolicy(TorchCompilation? Fixed, bool AllowNumeri
     public static CompilationPolicy Default =>
         Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? Parse(value, Variable) : Fastest;
 
+    /// <summary>The policy's <c>$ORLEANSFLOW_COMPILATION</c> value.</summary>
+    public string Name => Fixed?.Name() ?? (AllowNumericsChanges ? "fastest-any" : "fastest");
+
     /// <summary>
     /// <c>fastest</c> (default), <c>fastest-any</c> (numerics changes allowed), or one form for every
     /// batch: <c>as-loaded</c>, <c>frozen</c>, <c>frozen+optimized</c>.

@@ -115,6 +115,28 @@ public sealed class CompiledModule : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="choice"/>'s form for its batch size from now on instead of timing one here (a
+    /// silo of the same node class timed it, <see cref="Cluster.ICompilationChoicesGrain"/>); replaces a
+    /// choice made here. Returns false and changes nothing when this module times nothing (a fixed policy),
+    /// the choice is another module's, or its form changed the outputs and the policy forbids that.
+    /// </summary>
+    public bool Adopt(CompilationChoice choice)
+    {
+        if (_policy.Fixed is not null || choice.Role != Role || !TorchCompilationNames.TryParse(choice.Chosen, out var form)
+            || (!_policy.AllowNumericsChanges && choice.Timings.FirstOrDefault(t => t.Variant == choice.Chosen) is not { SameOutputs: true }))
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            _chosen[choice.Batch] = (choice, Form(form));
+        }
+
+        return true;
+    }
+
     public void Dispose()
     {
         foreach (var form in _forms)

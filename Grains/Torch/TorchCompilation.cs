@@ -23,4 +23,20 @@ public static class TorchCompilationNames
         TorchCompilation.FrozenOptimized => "frozen+optimized",
         _ => throw new ArgumentOutOfRangeException(nameof(compilation)),
     };
+
+    /// <summary>The form a <see cref="Name"/> names, as summaries and the choices agreed across silos carry it.</summary>
+    public static bool TryParse(string name, out TorchCompilation compilation)
+    {
+        foreach (var candidate in Enum.GetValues<TorchCompilation>())
+        {
+            if (candidate.Name() == name)
+            {
+                compilation = candidate;
+                return true;
+            }
+        }
+
+        compilation = default;
+        return false;
+    }
 }

@@ -25,10 +25,12 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     private readonly CompiledModule? _decoder;
     private readonly TorchTensorBackend _backend;
     private readonly ConcurrentDictionary<int, WarmupLatency> _warm = new();
+    private readonly Lazy<string?> _compilationScope;
 
-    private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, CompiledModule predictor, CompiledModule? refiner, CompiledModule? decoder)
+    private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, CompilationPolicy policy, CompiledModule predictor, CompiledModule? refiner, CompiledModule? decoder)
     {
         Package = package;
+        _compilationScope = new(() => policy.Fixed is null ? $"{package.Name}:{ContentHash(predictor, refiner, decoder)}/{backend.Name}/{policy.Name}" : null);
         _backend = backend;
         _predictor = predictor;
         _refiner = refiner;
@@ -56,6 +58,9 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     public IReadOnlyList<Jobs.CompilationChoice> Compilation =>
         [.. new[] { _predictor, _refiner, _decoder }.OfType<CompiledModule>().SelectMany(m => m.Choices)];
 
+    /// <summary>Package name, a hash of its modules' bytes, device and policy; null under a fixed policy (nothing is timed).</summary>
+    public string? CompilationScope => _compilationScope.Value;
+
     /// <summary>The device of <c>$ORLEANSFLOW_DEVICE</c>, else <c>cpu</c>.</summary>
     public static string DefaultDevice => Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } device ? device : "cpu";
 
@@ -82,7 +87,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
             predictor = LoadModule(package.Predictor, device, "predictor", compilation, graphs);
             refiner = package.Refiner is null ? null : LoadModule(package.Refiner, device, "refiner", compilation, graphs);
             decoder = package.Decoder is null ? null : LoadModule(package.Decoder, device, "decoder", compilation, graphs);
-            var model = new TorchFlowModel(package, backend, predictor, refiner, decoder);
+            var model = new TorchFlowModel(package, backend, compilation, predictor, refiner, decoder);
             model.Check();
             return model;
         }
@@ -136,11 +141,44 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         return results;
     }
 
+    public void Adopt(IReadOnlyList<Jobs.CompilationChoice> choices)
+    {
+        foreach (var choice in choices)
+        {
+            var module = choice.Role switch
+            {
+                "predictor" => _predictor,
+                "refiner" => _refiner,
+                "decoder" => _decoder,
+                _ => null,
+            };
+            module?.Adopt(choice);
+        }
+    }
+
     public void Dispose()
     {
         _predictor.Dispose();
         _refiner?.Dispose();
         _decoder?.Dispose();
+    }
+
+    /// <summary>The first 16 hex digits of SHA-256 over the modules' files: a new version of a package is timed anew.</summary>
+    private static string ContentHash(params CompiledModule?[] modules)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var module in modules.OfType<CompiledModule>())
+        {
+            using var file = File.OpenRead(module.Path);
+            int read;
+            while ((read = file.Read(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     private WarmupLatency Measure(int batch, int runs)

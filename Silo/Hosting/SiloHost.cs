@@ -90,6 +90,7 @@ public static partial class SiloHost
                 SamplerMemoryBudgetBytes = options.SamplerMemoryBudgetBytes,
                 InjectedFault = PoisonShard.Parse(options.PoisonShard),
                 ShardDelay = TimeSpan.FromMilliseconds(options.ShardDelayMilliseconds),
+                NodeClass = string.IsNullOrWhiteSpace(options.NodeClass) ? NodeClasses.OfThisMachine : options.NodeClass,
             });
             silo.AddDashboard();
         });

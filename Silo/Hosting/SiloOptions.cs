@@ -171,6 +171,13 @@ public sealed class SiloOptions
     /// </summary>
     public string? Cpus { get; set; }
 
+    /// <summary>
+    /// Silos of one node class share their compiled-form choices (docs/libtorch.md, "Agreed across the cluster").
+    /// Empty = the CPU model and the cores this silo may use; name the node pool where nodes differ in what
+    /// that does not see (GPU models).
+    /// </summary>
+    public string? NodeClass { get; set; }
+
     /// <summary>Test device: a pause before each shard, so fault tests can act mid-job on small jobs. Never set in production.</summary>
     public double ShardDelayMilliseconds { get; set; }
 }

@@ -44,6 +44,14 @@ public sealed class EvaluationSuiteClusterTests(PostgresFixture postgres)
         Assert.Equal(embedded5.Kid, cluster5.Kid);
         Assert.Equal(embedded5.KidSpread, cluster5.KidSpread);
         Assert.Equal(embedded5.FidSpread, cluster5.FidSpread);
+
+        // Sample-aware compilation is agreed across the cluster: both silos warmed the model for batches of 50
+        // (each ran shards: the first dispatch gives each silo workers + 1 = 2 of the 4), one timed its forms.
+        var scraped = await Task.WhenAll(cluster.Silos.Select(async silo => PrometheusText.Parse(await cluster.ScrapeAsync(silo))));
+        Assert.All(scraped, metrics => Assert.True(metrics.Sum("orleansflow_model_warmup_duration_seconds_count", ("model", "digits-rf")) > 0, cluster.Logs()));
+        Assert.Equal(
+            [0, 3],
+            scraped.Select(metrics => metrics.Sum("orleansflow_model_compilation_forward_seconds_count", ("role", "predictor"), ("batch", "50"))).Order());
     }
 
     /// <summary>The digits model (made self-contained: its features file copied in), eval features and reference batch, by name.</summary>

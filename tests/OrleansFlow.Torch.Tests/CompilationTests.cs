@@ -1,4 +1,5 @@
 using OrleansFlow.Jobs;
+using OrleansFlow.Models;
 
 namespace OrleansFlow.Torch.Tests;
 
@@ -73,6 +74,52 @@ public class CompilationTests
 
         Assert.Equal(a, b);
         Assert.Equal(fixedForm, pinned.Compilation.Select(c => c.Chosen).Distinct().Single());
+    }
+
+    [Fact]
+    public void Adopt_AnotherSilosChoice_RunsItsFormWithoutTimingAndRefusesFormsThatChangeNumerics()
+    {
+        using var model = TorchFlowModel.Load(CompileCheck, compilation: CompilationPolicy.Fastest);
+        // Timings no silo would measure here, so a re-timed choice cannot pass for the adopted one.
+        var frozen = new CompilationChoice("predictor", 8, "frozen", [new("as-loaded", 1e6, true), new("frozen", 1, true), new("frozen+optimized", 1e6, false)]);
+        var optimized = new CompilationChoice("predictor", 16, "frozen+optimized", [new("as-loaded", 1e6, true), new("frozen", 1e6, true), new("frozen+optimized", 1, false)]);
+
+        ((IWarmable)model).Adopt([frozen, optimized]);
+        model.WarmUp([8, 16]);
+
+        Assert.Equal(frozen, model.Compilation.Single(c => c.Batch == 8));
+        // MKLDNN rounds differently on this net: under the default policy that form is never taken from another silo either.
+        var timedHere = model.Compilation.Single(c => c.Batch == 16);
+        Assert.NotEqual(optimized, timedHere);
+        Assert.NotEqual("frozen+optimized", timedHere.Chosen);
+        Assert.All(timedHere.Timings, t => Assert.NotEqual(1, t.Milliseconds));
+    }
+
+    [Fact]
+    public void CompilationScope_SameFilesElsewhere_SameScope_FixedPolicy_None()
+    {
+        var copy = Directory.CreateTempSubdirectory("compile-check-copy").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(CompileCheck))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+
+            using var original = TorchFlowModel.Load(CompileCheck, compilation: CompilationPolicy.Fastest);
+            using var copied = TorchFlowModel.Load(copy, compilation: CompilationPolicy.Fastest);
+            using var anyNumerics = TorchFlowModel.Load(CompileCheck, compilation: CompilationPolicy.Parse("fastest-any", "compilation"));
+            using var pinned = TorchFlowModel.Load(CompileCheck, compilation: CompilationPolicy.Parse("frozen", "compilation"));
+
+            Assert.StartsWith("compile-check:", original.CompilationScope);
+            Assert.Equal(original.CompilationScope, copied.CompilationScope);
+            Assert.NotEqual(original.CompilationScope, anyNumerics.CompilationScope);
+            Assert.Null(pinned.CompilationScope);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
     }
 
     [Fact]
