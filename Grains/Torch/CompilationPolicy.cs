@@ -34,9 +34,8 @@ public sealed record CompilationPolicy(TorchCompilation? Fixed, bool AllowNumeri
     {
         "fastest" => Fastest,
         "fastest-any" => new(null, true),
-        "as-loaded" => new(TorchCompilation.AsLoaded, false),
-        "frozen" => new(TorchCompilation.Frozen, false),
-        "frozen+optimized" => new(TorchCompilation.FrozenOptimized, true),
+        // One form for every batch; only frozen+optimized rewrites numerics.
+        _ when TorchCompilationNames.TryParse(value, out var form) => new(form, form == TorchCompilation.FrozenOptimized),
         _ => throw new SpecException(field, $"'{value}' is not a compilation policy: use fastest, fastest-any, as-loaded, frozen or frozen+optimized"),
     };
 }

@@ -30,7 +30,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, CompilationPolicy policy, CompiledModule predictor, CompiledModule? refiner, CompiledModule? decoder)
     {
         Package = package;
-        _compilationScope = new(() => policy.Fixed is null ? $"{package.Name}:{ContentHash(predictor, refiner, decoder)}/{backend.Name}/{policy.Name}" : null);
+        _compilationScope = new(() => policy.Fixed is null ? $"{package.Name}:{ContentHash()}/{backend.Name}/{policy.Name}" : null);
         _backend = backend;
         _predictor = predictor;
         _refiner = refiner;
@@ -55,8 +55,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     public IReadOnlyCollection<WarmupLatency> Warmed => [.. _warm.Values.OrderBy(w => w.Batch)];
 
     /// <summary>The compiled form chosen for each module and warmed batch size, with the timings behind it.</summary>
-    public IReadOnlyList<Jobs.CompilationChoice> Compilation =>
-        [.. new[] { _predictor, _refiner, _decoder }.OfType<CompiledModule>().SelectMany(m => m.Choices)];
+    public IReadOnlyList<Jobs.CompilationChoice> Compilation => [.. Modules.SelectMany(m => m.Choices)];
 
     /// <summary>Package name, a hash of its modules' bytes, device and policy; null under a fixed policy (nothing is timed).</summary>
     public string? CompilationScope => _compilationScope.Value;
@@ -143,16 +142,13 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
 
     public void Adopt(IReadOnlyList<Jobs.CompilationChoice> choices)
     {
+        // Each module takes only its own role's choices (CompiledModule.Adopt).
         foreach (var choice in choices)
         {
-            var module = choice.Role switch
+            foreach (var module in Modules)
             {
-                "predictor" => _predictor,
-                "refiner" => _refiner,
-                "decoder" => _decoder,
-                _ => null,
-            };
-            module?.Adopt(choice);
+                module.Adopt(choice);
+            }
         }
     }
 
@@ -163,12 +159,15 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         _decoder?.Dispose();
     }
 
+    /// <summary>Predictor, then refiner and decoder where the package has them.</summary>
+    private IEnumerable<CompiledModule> Modules => new[] { _predictor, _refiner, _decoder }.OfType<CompiledModule>();
+
     /// <summary>The first 16 hex digits of SHA-256 over the modules' files: a new version of a package is timed anew.</summary>
-    private static string ContentHash(params CompiledModule?[] modules)
+    private string ContentHash()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
-        foreach (var module in modules.OfType<CompiledModule>())
+        foreach (var module in Modules)
         {
             using var file = File.OpenRead(module.Path);
             int read;
