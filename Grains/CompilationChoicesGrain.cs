@@ -1,23 +1,67 @@
 using Orleans;
+using Orleans.Concurrency;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Cluster;
 
-/// <summary>First offer wins, per (role, batch); see <see cref="ICompilationChoicesGrain"/>. Not reentrant: offers are applied one at a time.</summary>
+/// <summary>
+/// First offer wins, per (role, batch); see <see cref="ICompilationChoicesGrain"/>. Reentrant so that a silo
+/// waiting for another's timing does not hold up the offer it waits for; state changes only between awaits.
+/// </summary>
+[Reentrant]
 public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
 {
     private readonly Dictionary<(string Role, int Batch), CompilationChoice> _agreed = [];
+    private readonly Dictionary<int, Claim> _claims = [];
 
-    public Task<IReadOnlyList<CompilationChoice>> GetAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CompilationChoice>>([.. _agreed.Values]);
+    public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, CancellationToken cancellationToken)
+    {
+        var claimed = new List<int>();
+        // In ascending order, as every caller goes: a silo never waits for a batch size while holding a claim
+        // on a larger one, so two silos cannot wait for each other.
+        foreach (var batch in batches.Distinct().Order())
+        {
+            while (!IsAgreed(batch))
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now)
+                {
+                    _claims[batch] = new Claim(now + CompilationClaim.Lease);
+                    claimed.Add(batch);
+                    break;
+                }
 
-    public Task<IReadOnlyList<CompilationChoice>> OfferAsync(IReadOnlyList<CompilationChoice> timed, CancellationToken cancellationToken)
+                await Task.WhenAny(claim.Ended.Task, Task.Delay(claim.Until - now, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        return new CompilationAgreement([.. _agreed.Values.Where(c => batches.Contains(c.Batch))], claimed);
+    }
+
+    public Task<IReadOnlyList<CompilationChoice>> OfferAsync(IReadOnlyList<int> claimed, IReadOnlyList<CompilationChoice> timed, CancellationToken cancellationToken)
     {
         foreach (var choice in timed)
         {
             _agreed.TryAdd((choice.Role, choice.Batch), choice);
         }
 
+        foreach (var batch in claimed)
+        {
+            if (_claims.Remove(batch, out var claim))
+            {
+                claim.Ended.TrySetResult();
+            }
+        }
+
         return Task.FromResult<IReadOnlyList<CompilationChoice>>([.. timed.Select(c => _agreed[(c.Role, c.Batch)])]);
+    }
+
+    private bool IsAgreed(int batch) => _agreed.Keys.Any(k => k.Batch == batch);
+
+    /// <summary>A silo timing one batch size, until its offer or <see cref="Until"/>.</summary>
+    private sealed record Claim(DateTimeOffset Until)
+    {
+        public TaskCompletionSource Ended { get; } = new();
     }
 }

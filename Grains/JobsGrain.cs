@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -11,9 +13,15 @@ namespace OrleansFlow.Cluster;
 /// own, the catalog and the schedulers hold it). Every submission — HTTP API and Orleans clients — is
 /// checked here against its ranges and the silo's <see cref="JobLimits"/> before anything is loaded,
 /// written or activated; then by this silo's sampler for the model, which thereby loads and warms it.
+/// The other silos that will take shards load and warm it at the same time (<see cref="PreparePeersAsync"/>).
 /// </summary>
 [StatelessWorker]
-public sealed class JobsGrain(IJobCatalog catalog, ILocalSiloDetails localSilo, OrleansFlowOptions options) : Grain, IJobsGrain
+public sealed partial class JobsGrain(
+    IJobCatalog catalog,
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
+    OrleansFlowOptions options,
+    ILogger<JobsGrain> logger) : Grain, IJobsGrain
 {
     /// <summary>The field a reused idempotency key's error names: the HTTP header that carries it.</summary>
     public const string IdempotencyKeyField = "Idempotency-Key";
@@ -29,11 +37,18 @@ public sealed class JobsGrain(IJobCatalog catalog, ILocalSiloDetails localSilo, 
             return new SubmitResult(null, false, SpecError.Of(e));
         }
 
-        var sampler = GrainFactory.GetGrain<ISamplerGrain>(new SamplerGrainKey(localSilo.SiloAddress.ToParsableString(), spec.Model).ToGrainKey());
-        if (await sampler.PrepareAsync(spec, cancellationToken) is { } error)
+        var local = localSilo.SiloAddress.ToParsableString();
+        var started = Stopwatch.GetTimestamp();
+        var peers = PreparePeersAsync(local, spec, cancellationToken);
+        if (await Sampler(local, spec).PrepareAsync(spec, cancellationToken) is { } error)
         {
             return new SubmitResult(null, false, error);
         }
+
+        // The peers started with this silo and load the same model: on like nodes they are ready about when it is.
+        // Waiting for them no longer than that keeps a cold peer (downloading the model) from holding back a job
+        // that warm silos can start; it goes on preparing and takes shards once ready.
+        await Task.WhenAny(peers, Task.Delay(Stopwatch.GetElapsedTime(started), cancellationToken));
 
         var added = await catalog.AddAsync(new JobSubmission(JobId.New(), spec, idempotencyKey, options.MaxAttempts), cancellationToken);
         if (!added.Created && added.Entry.Spec != spec)
@@ -52,4 +67,40 @@ public sealed class JobsGrain(IJobCatalog catalog, ILocalSiloDetails localSilo, 
         var jobs = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<IJobSchedulerGrain>(id.Value).GetAsync(cancellationToken)));
         return [.. jobs.OfType<JobRecord>()];
     }
+
+    /// <summary>
+    /// Has the other active silos that will take shards (at most one per shard beyond this silo's first) load the
+    /// model and warm the job's batch shapes now, beside this silo's prepare, instead of inside the job when
+    /// their first shard arrives: a fresh cluster's first job then runs on every silo from its start. Best
+    /// effort: this silo's prepare decides whether the spec is valid; a peer that fails is logged, and its shards
+    /// load the model again or go elsewhere.
+    /// </summary>
+    private Task PreparePeersAsync(string local, JobSpec spec, CancellationToken cancellationToken) =>
+        Task.WhenAll(ActiveSilos.Of(membership)
+            .Where(silo => silo != local)
+            .Take(spec.ShardCount - 1)
+            .Select(async silo =>
+            {
+                try
+                {
+                    if (await Sampler(silo, spec).PrepareAsync(spec, cancellationToken) is { } error)
+                    {
+                        LogPeerRefused(silo, spec.Model, error.Message);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogPeerFailed(e, silo, spec.Model);
+                }
+            }));
+
+    private ISamplerGrain Sampler(string silo, JobSpec spec) =>
+        GrainFactory.GetGrain<ISamplerGrain>(new SamplerGrainKey(silo, spec.Model).ToGrainKey());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} could not prepare model {Model} ahead of a job's shards (they load it when they arrive)")]
+    private partial void LogPeerFailed(Exception exception, string silo, string model);
+
+    // Not a warning: a spec this silo refuses (the caller's error) is refused by its peers too.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} refused a job's spec for model {Model}: {Error}")]
+    private partial void LogPeerRefused(string silo, string model, string error);
 }

@@ -26,23 +26,50 @@ public sealed partial class SharedCompilation(IGrainFactory grains, OrleansFlowO
         }
 
         var choices = grains.GetGrain<ICompilationChoicesGrain>(CompilationChoicesKey.For(scope, options.NodeClass));
+        IReadOnlyList<int> claimed = [];
         try
         {
-            warmable.Adopt(await choices.GetAsync(cancellationToken));
+            // Waits while another silo times these shapes, then adopts its choice: one timing per cluster.
+            var agreement = await choices.JoinAsync(shapes, cancellationToken);
+            warmable.Adopt(agreement.Agreed);
+            claimed = agreement.Claimed;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogUnreachable(e, scope);
         }
 
-        await Task.Run(() => warmModel.WarmFor(spec), cancellationToken);
         try
         {
-            // Two silos that timed at once both offer; the first offer stands and the other silo switches to it.
-            warmable.Adopt(await choices.OfferAsync([.. warmable.Compilation.Where(c => shapes.Contains(c.Batch))], cancellationToken));
+            await Task.Run(() => warmModel.WarmFor(spec), cancellationToken);
+        }
+        catch when (claimed.Count > 0)
+        {
+            await GiveBackAsync(choices, claimed, scope);
+            throw;
+        }
+
+        try
+        {
+            // A silo that could not reach the grain before and timed on its own offers too; the first offer stands
+            // and a later one switches to it.
+            warmable.Adopt(await choices.OfferAsync(claimed, [.. warmable.Compilation.Where(c => shapes.Contains(c.Batch))], cancellationToken));
             warmModel.MarkAgreed(shapes);
         }
         catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUnreachable(e, scope);
+        }
+    }
+
+    /// <summary>Ends a claim whose timing failed or was cancelled, so that the silos waiting for it time now instead of at its lease's end.</summary>
+    private async Task GiveBackAsync(ICompilationChoicesGrain choices, IReadOnlyList<int> claimed, string scope)
+    {
+        try
+        {
+            await choices.OfferAsync(claimed, [], CancellationToken.None);
+        }
+        catch (Exception e)
         {
             LogUnreachable(e, scope);
         }

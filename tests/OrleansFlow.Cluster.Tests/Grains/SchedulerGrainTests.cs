@@ -35,6 +35,31 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Submit_ColdCluster_EverySiloHasLoadedTheModelWhenTheJobStarts()
+    {
+        // A load long enough that a silo loading only once its first shard arrives could not have finished by then.
+        TestSilos.LoadDelay = TimeSpan.FromSeconds(2);
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.Zero, blockDelay: TimeSpan.Zero, output);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var submitted = await cluster.Client.GetGrain<IJobsGrain>(0).SubmitAsync(Spec(seed: 4), idempotencyKey: null);
+            var loadedAtStart = TestSilos.Loads.ToDictionary();
+            output.WriteLine($"submission answered after {clock.Elapsed.TotalSeconds:F1} s; loads finished per silo: {string.Join(", ", loadedAtStart.Values)}");
+
+            // Loaded side by side: every silo's model ready when the job started, and one load's time, not three.
+            Assert.Equal(3, loadedAtStart.Count);
+            Assert.InRange(clock.Elapsed, TestSilos.LoadDelay, 3 * TestSilos.LoadDelay);
+            Assert.Equal(JobState.Succeeded, (await TestClusters.WaitForEndAsync(cluster, submitted.Job!.Job)).State);
+            Assert.All(TestSilos.Loads.Values, loads => Assert.Equal(1, loads));
+        }
+        finally
+        {
+            await TestClusters.StopAsync(cluster);
+        }
+    }
+
+    [Fact]
     public async Task KillSchedulerSilo_MidJob_CompletesWithEveryShardOnceAndTheStatisticsOfEmbedded()
     {
         var spec = Spec(seed: 7);

@@ -30,6 +30,7 @@ public static class TestClusters
     {
         TestSilos.ShardDelay = TimeSpan.Zero;
         TestSilos.ManifoldBlockDelay = TimeSpan.Zero;
+        TestSilos.LoadDelay = TimeSpan.Zero;
         await cluster.StopAllSilosAsync();
         await cluster.DisposeAsync();
     }

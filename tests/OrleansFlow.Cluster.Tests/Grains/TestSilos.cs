@@ -26,6 +26,10 @@ public static class TestSilos
     /// <summary>The pause before each precision/recall block of the running test (<see cref="OrleansFlowOptions.ManifoldBlockDelay"/>).</summary>
     public static TimeSpan ManifoldBlockDelay { get; set; }
 
+    /// <summary>How long each model load takes (a real model's read and deserialisation) in the running test.</summary>
+    public static TimeSpan LoadDelay { get; set; }
+
+    /// <summary>Model loads finished, per silo.</summary>
     public static ConcurrentDictionary<string, int> Loads { get; } = new();
 
     /// <summary>Tuned as ../shared/STACK.md found: a killed silo is declared dead in about a second.</summary>
@@ -59,8 +63,10 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
     {
         public IFlowModel Load(string model)
         {
+            Thread.Sleep(TestSilos.LoadDelay);
+            var loaded = ModelCatalog.Load(model);
             TestSilos.Loads.AddOrUpdate(silo, 1, (_, n) => n + 1);
-            return ModelCatalog.Load(model);
+            return loaded;
         }
     }
 }

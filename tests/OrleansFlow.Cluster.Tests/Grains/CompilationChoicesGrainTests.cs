@@ -1,0 +1,49 @@
+using OrleansFlow.Jobs;
+using OrleansFlow.Testing;
+using Xunit.Abstractions;
+
+namespace OrleansFlow.Cluster.Tests.Grains;
+
+/// <summary>One timing per batch size across the cluster, when silos warm the same model at the same moment.</summary>
+public sealed class CompilationChoicesGrainTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Waited = TimeSpan.FromMilliseconds(500);
+    private readonly TemporaryDirectory _scratch = new();
+
+    [Fact]
+    public async Task Join_WhileAnotherSiloTimes_WaitsForItsOfferAndAdoptsIt_OrTimesWhenItGivesUp()
+    {
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.Zero, blockDelay: TimeSpan.Zero, output);
+        try
+        {
+            var choices = cluster.Client.GetGrain<ICompilationChoicesGrain>(CompilationChoicesKey.For("model:0123", "cpu"));
+            var first = await choices.JoinAsync([50, 100]);
+            Assert.Equal([50, 100], first.Claimed.Order());
+
+            // A second silo joining while the first times waits for its offer, then adopts it and times nothing.
+            var second = choices.JoinAsync([50]);
+            await Task.Delay(Waited);
+            Assert.False(second.IsCompleted);
+            var timed = new CompilationChoice("predictor", 50, "frozen", [new CompilationTiming("frozen", 1.0, SameOutputs: true)]);
+            Assert.Equal([Form(timed)], (await choices.OfferAsync([50], [timed])).Select(Form));
+            var adopted = await second;
+            Assert.Equal([Form(timed)], adopted.Agreed.Select(Form));
+            Assert.Empty(adopted.Claimed);
+
+            // A claim given back without a choice (the timing failed) passes to the silo waiting for it.
+            var third = choices.JoinAsync([100]);
+            await Task.Delay(Waited);
+            Assert.False(third.IsCompleted);
+            await choices.OfferAsync([100], []);
+            Assert.Equal([100], (await third).Claimed);
+        }
+        finally
+        {
+            await TestClusters.StopAsync(cluster);
+        }
+    }
+
+    private static (string Role, int Batch, string Chosen) Form(CompilationChoice choice) => (choice.Role, choice.Batch, choice.Chosen);
+
+    public void Dispose() => _scratch.Dispose();
+}
