@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
@@ -38,17 +37,14 @@ public sealed partial class JobsGrain(
         }
 
         var local = localSilo.SiloAddress.ToParsableString();
-        var started = Stopwatch.GetTimestamp();
-        var peers = PreparePeersAsync(local, spec, cancellationToken);
+        // Not awaited: the job starts once this silo is ready, and a peer still loading takes shards when it is
+        // (a cold peer downloading a large model must not hold back silos that can start). Nor cancelled with the
+        // submission: a warm model serves the next job as well.
+        _ = PreparePeersAsync(local, spec);
         if (await Sampler(local, spec).PrepareAsync(spec, cancellationToken) is { } error)
         {
             return new SubmitResult(null, false, error);
         }
-
-        // The peers started with this silo and load the same model: on like nodes they are ready about when it is.
-        // Waiting for them no longer than that keeps a cold peer (downloading the model) from holding back a job
-        // that warm silos can start; it goes on preparing and takes shards once ready.
-        await Task.WhenAny(peers, Task.Delay(Stopwatch.GetElapsedTime(started), cancellationToken));
 
         var added = await catalog.AddAsync(new JobSubmission(JobId.New(), spec, idempotencyKey, options.MaxAttempts), cancellationToken);
         if (!added.Created && added.Entry.Spec != spec)
@@ -70,12 +66,12 @@ public sealed partial class JobsGrain(
 
     /// <summary>
     /// Has the other active silos that will take shards (at most one per shard beyond this silo's first) load the
-    /// model and warm the job's batch shapes now, beside this silo's prepare, instead of inside the job when
-    /// their first shard arrives: a fresh cluster's first job then runs on every silo from its start. Best
-    /// effort: this silo's prepare decides whether the spec is valid; a peer that fails is logged, and its shards
-    /// load the model again or go elsewhere.
+    /// model and warm the job's batch shapes now, beside this silo's prepare, instead of when their first shard
+    /// arrives: on a fresh cluster their loads overlap this silo's load and timing instead of following them
+    /// (bench/scale-out.sh). Best effort: this silo's prepare decides whether the spec is valid; a peer that
+    /// fails is logged, and its shards load the model again or go elsewhere.
     /// </summary>
-    private Task PreparePeersAsync(string local, JobSpec spec, CancellationToken cancellationToken) =>
+    private Task PreparePeersAsync(string local, JobSpec spec) =>
         Task.WhenAll(ActiveSilos.Of(membership)
             .Where(silo => silo != local)
             .Take(spec.ShardCount - 1)
@@ -83,12 +79,12 @@ public sealed partial class JobsGrain(
             {
                 try
                 {
-                    if (await Sampler(silo, spec).PrepareAsync(spec, cancellationToken) is { } error)
+                    if (await Sampler(silo, spec).PrepareAsync(spec, CancellationToken.None) is { } error)
                     {
                         LogPeerRefused(silo, spec.Model, error.Message);
                     }
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e)
                 {
                     LogPeerFailed(e, silo, spec.Model);
                 }
