@@ -59,6 +59,13 @@ public sealed partial class JobSchedulerGrain(
     public static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromMinutes(1);
 
     private const string ResumeReminder = "resume-job";
+
+    /// <summary>
+    /// How often a running job's outstanding count reaches the job catalog. Its readers are slow (KEDA polls every
+    /// 30 s; silos poke unfinished jobs after a member dies), while a write per step would double the scheduler's
+    /// PostgreSQL round trips at high shard rates: one per completed shard beside the ledger's row write.
+    /// </summary>
+    public static readonly TimeSpan CatalogReportPeriod = TimeSpan.FromSeconds(1);
     private readonly Channel<DispatchResult> _results = Channel.CreateUnbounded<DispatchResult>();
     private readonly Dictionary<string, bool> _warm = new(StringComparer.Ordinal);
     // The loop's lifetime: cancelled when the activation deactivates, is fenced or the job ends.
@@ -77,6 +84,7 @@ public sealed partial class JobSchedulerGrain(
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _dispatched = [];
     private (int Outstanding, bool Finished)? _reported;
+    private long _reportedAt;
     private CatalogEntry? _entry;
     private IReadOnlyList<ShardRange> _plan = [];
     private ShardEntry[] _shards = [];
@@ -298,6 +306,7 @@ public sealed partial class JobSchedulerGrain(
                     await RegisterReminderAsync();
                 }
 
+                await ReportToCatalogAsync();
                 CountBusy(step);
                 if (!Ledger.IsFinished)
                 {
@@ -688,9 +697,18 @@ public sealed partial class JobSchedulerGrain(
             await _observers.Notify(o => o.OnProgressAsync(record));
         }
 
-        // Only what changed: a write that records dispatches alone leaves the catalog's figures as they were.
+        await ReportToCatalogAsync();
+    }
+
+    /// <summary>
+    /// Tells the job catalog the outstanding shards when they changed: at once when the job finishes, otherwise
+    /// at most once per <see cref="CatalogReportPeriod"/> (a count held back goes with a later step or tick).
+    /// </summary>
+    private async Task ReportToCatalogAsync()
+    {
         var report = (Outstanding: _shards.Length - _done, Finished: Ledger.IsFinished);
-        if (_reported == report)
+        if (_reported == report
+            || (!report.Finished && _reported is { Finished: false } && Stopwatch.GetElapsedTime(_reportedAt) < CatalogReportPeriod))
         {
             return;
         }
@@ -699,6 +717,7 @@ public sealed partial class JobSchedulerGrain(
         {
             await catalog.ReportAsync(Id, report.Outstanding, report.Finished, CancellationToken.None);
             _reported = report;
+            _reportedAt = Stopwatch.GetTimestamp();
         }
         catch (Exception e)
         {
@@ -727,19 +746,24 @@ public sealed partial class JobSchedulerGrain(
         }
     }
 
-    /// <summary>Asks each silo not seen yet whether its sampler for the model is warm (activating it costs no load).</summary>
+    /// <summary>Asks each silo not seen yet whether its sampler for the model is warm (activating it costs no load); all at once, so a large cluster's first step waits for one round trip, not one per silo.</summary>
     private async Task LearnWarmthAsync(IReadOnlyList<string> silos)
     {
-        foreach (var silo in silos.Where(s => !_warm.ContainsKey(s)))
+        var unknown = silos.Where(s => !_warm.ContainsKey(s)).ToList();
+        var warm = await Task.WhenAll(unknown.Select(async silo =>
         {
             try
             {
-                _warm[silo] = await Sampler(silo).IsWarmAsync(_lifetime.Token);
+                return await Sampler(silo).IsWarmAsync(_lifetime.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _warm[silo] = false;
+                return false;
             }
+        }));
+        for (var i = 0; i < unknown.Count; i++)
+        {
+            _warm[unknown[i]] = warm[i];
         }
     }
 

@@ -24,7 +24,10 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     private readonly CompiledModule? _refiner;
     private readonly CompiledModule? _decoder;
     private readonly TorchTensorBackend _backend;
-    private readonly ConcurrentDictionary<int, WarmupLatency> _warm = new();
+    // Lazy: a job's prepare and its first shard can warm one batch size at once (a submission prepares the silos
+    // that will take shards while shards may already arrive); the second waits for the first's warm-up instead
+    // of timing the forms again beside it on the same cores.
+    private readonly ConcurrentDictionary<int, Lazy<WarmupLatency>> _warm = new();
     private readonly Lazy<string?> _compilationScope;
 
     private TorchFlowModel(ModelPackage package, TorchTensorBackend backend, CompilationPolicy policy, CompiledModule predictor, CompiledModule? refiner, CompiledModule? decoder)
@@ -52,7 +55,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
     public Resolution OutputShape => Package.OutputShape ?? Info.Shape;
 
     /// <summary>The batch sizes warmed so far, with their measured first-call latencies.</summary>
-    public IReadOnlyCollection<WarmupLatency> Warmed => [.. _warm.Values.OrderBy(w => w.Batch)];
+    public IReadOnlyCollection<WarmupLatency> Warmed => [.. _warm.Values.Where(w => w.IsValueCreated).Select(w => w.Value).OrderBy(w => w.Batch)];
 
     /// <summary>The compiled form chosen for each module and warmed batch size, with the timings behind it.</summary>
     public IReadOnlyList<Jobs.CompilationChoice> Compilation => [.. Modules.SelectMany(m => m.Choices)];
@@ -127,7 +130,7 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
         foreach (var batch in batchSizes.Distinct())
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-            results.Add(_warm.GetOrAdd(batch, b =>
+            var warming = _warm.GetOrAdd(batch, b => new Lazy<WarmupLatency>(() =>
             {
                 var clock = Stopwatch.StartNew();
                 var latency = Measure(b, runs);
@@ -135,6 +138,16 @@ public sealed class TorchFlowModel : IFlowModel, ISampleDecoder, IDisposable, IW
                 OrleansFlowMetrics.ModelWarmupDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", Info.Name));
                 return latency;
             }));
+            try
+            {
+                results.Add(warming.Value);
+            }
+            catch
+            {
+                // A failed warm-up is not kept (Lazy would rethrow it forever): the next job's warms again.
+                _warm.TryRemove(KeyValuePair.Create(batch, warming));
+                throw;
+            }
         }
 
         return results;

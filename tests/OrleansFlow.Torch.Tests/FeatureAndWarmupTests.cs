@@ -1,4 +1,7 @@
+using System.Diagnostics.Metrics;
 using OrleansFlow.Ids;
+using OrleansFlow.Models;
+using OrleansFlow.Telemetry;
 
 namespace OrleansFlow.Torch.Tests;
 
@@ -52,5 +55,52 @@ public class FeatureAndWarmupTests
         Assert.Equal([2, 8], latencies.Select(l => l.Batch));
         Assert.All(latencies, l => Assert.True(l.ColdMilliseconds > 0 && l.WarmMilliseconds > 0));
         Assert.Equal(2, model.Warmed.Count);
+    }
+
+    [Fact]
+    public void WarmUp_TwoCallersAtOnce_WarmTheBatchSizeOnce()
+    {
+        // A job's prepare and its first shard can warm a silo's model at once: the second must wait, not warm again.
+        // The warm-up metric is tagged with the model's name: one no other test loads.
+        var name = $"warm-once-{Guid.NewGuid():N}";
+        var package = TinyModel.CopyPackage(json => json.Replace("\"name\": \"tiny-sit\"", $"\"name\": \"{name}\"", StringComparison.Ordinal));
+        using var model = TorchFlowModel.Load(package);
+        Assert.Equal(name, model.Info.Name);
+        var warmUps = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument == OrleansFlowMetrics.ModelWarmupDuration)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "model", Value: string model } && model == name)
+                {
+                    Interlocked.Increment(ref warmUps);
+                }
+            }
+        });
+        listener.Start();
+        using var together = new Barrier(2);
+
+        var latencies = new WarmupLatency[2];
+        var callers = Enumerable.Range(0, 2).Select(i => new Thread(() =>
+        {
+            together.SignalAndWait();
+            latencies[i] = model.WarmUp([8]).Single();
+        })).ToList();
+        callers.ForEach(t => t.Start());
+        callers.ForEach(t => t.Join());
+
+        Assert.Equal(1, warmUps);
+        Assert.Same(latencies[0], latencies[1]);
+        Assert.Single(model.Warmed);
     }
 }
