@@ -17,23 +17,32 @@ public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
     public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, CancellationToken cancellationToken)
     {
         var claimed = new List<int>();
-        // In ascending order, as every caller goes: a silo never waits for a batch size while holding a claim
-        // on a larger one, so two silos cannot wait for each other.
-        foreach (var batch in batches.Distinct().Order())
+        try
         {
-            while (!IsAgreed(batch))
+            // In ascending order, as every caller goes: a silo never waits for a batch size while holding a claim
+            // on a larger one, so two silos cannot wait for each other.
+            foreach (var batch in batches.Distinct().Order())
             {
-                var now = DateTimeOffset.UtcNow;
-                if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now)
+                while (!IsAgreed(batch))
                 {
-                    _claims[batch] = new Claim(now + CompilationClaim.Lease);
-                    claimed.Add(batch);
-                    break;
-                }
+                    var now = DateTimeOffset.UtcNow;
+                    if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now)
+                    {
+                        _claims[batch] = new Claim(now + CompilationClaim.Lease);
+                        claimed.Add(batch);
+                        break;
+                    }
 
-                await Task.WhenAny(claim.Ended.Task, Task.Delay(claim.Until - now, cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
+                    await Task.WhenAny(claim.Ended.Task, Task.Delay(claim.Until - now, cancellationToken));
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
             }
+        }
+        catch
+        {
+            // The caller stopped waiting (cancelled): what it claimed on the way goes to the silos waiting for it.
+            EndClaims(claimed);
+            throw;
         }
 
         return new CompilationAgreement([.. _agreed.Values.Where(c => batches.Contains(c.Batch))], claimed);
@@ -46,15 +55,19 @@ public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
             _agreed.TryAdd((choice.Role, choice.Batch), choice);
         }
 
-        foreach (var batch in claimed)
+        EndClaims(claimed);
+        return Task.FromResult<IReadOnlyList<CompilationChoice>>([.. timed.Select(c => _agreed[(c.Role, c.Batch)])]);
+    }
+
+    private void EndClaims(IEnumerable<int> batches)
+    {
+        foreach (var batch in batches)
         {
             if (_claims.Remove(batch, out var claim))
             {
                 claim.Ended.TrySetResult();
             }
         }
-
-        return Task.FromResult<IReadOnlyList<CompilationChoice>>([.. timed.Select(c => _agreed[(c.Role, c.Batch)])]);
     }
 
     private bool IsAgreed(int batch) => _agreed.Keys.Any(k => k.Batch == batch);

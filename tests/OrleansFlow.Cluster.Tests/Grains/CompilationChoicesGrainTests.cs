@@ -36,6 +36,14 @@ public sealed class CompilationChoicesGrainTests(ITestOutputHelper output) : IDi
             Assert.False(third.IsCompleted);
             await choices.OfferAsync([100], []);
             Assert.Equal([100], (await third).Claimed);
+
+            // A silo that stops waiting (its prepare was cancelled) gives back what it claimed on the way: the
+            // smaller batch size claimed before it waited for 100 is free at once, not after the claim's lease.
+            using var cancel = new CancellationTokenSource(Waited);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => choices.JoinAsync([25, 100], cancel.Token));
+            var next = choices.JoinAsync([25]);
+            Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(30))));
+            Assert.Equal([25], (await next).Claimed);
         }
         finally
         {
