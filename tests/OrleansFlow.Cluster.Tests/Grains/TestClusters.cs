@@ -17,7 +17,7 @@ public static class TestClusters
         TestSilos.ShardDelay = shardDelay;
         TestSilos.ManifoldBlockDelay = blockDelay;
         TestSilos.Loads.Clear();
-        TestSilos.LoadsFinished.Clear();
+        TestSilos.LoadTimes.Clear();
         var builder = new TestClusterBuilder(3);
         builder.AddSiloBuilderConfigurator<TestSiloConfigurator>();
         var cluster = builder.Build();

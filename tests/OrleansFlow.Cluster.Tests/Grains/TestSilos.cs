@@ -32,8 +32,8 @@ public static class TestSilos
     /// <summary>Model loads finished, per silo.</summary>
     public static ConcurrentDictionary<string, int> Loads { get; } = new();
 
-    /// <summary>When each model load finished.</summary>
-    public static ConcurrentQueue<DateTimeOffset> LoadsFinished { get; } = new();
+    /// <summary>When each model load started and finished.</summary>
+    public static ConcurrentQueue<(DateTimeOffset Started, DateTimeOffset Finished)> LoadTimes { get; } = new();
 
     /// <summary>Tuned as ../shared/STACK.md found: a killed silo is declared dead in about a second.</summary>
     public static void TuneMembership(ClusterMembershipOptions membership)
@@ -66,10 +66,11 @@ public sealed class TestSiloConfigurator : ISiloConfigurator
     {
         public IFlowModel Load(string model)
         {
+            var started = DateTimeOffset.UtcNow;
             Thread.Sleep(TestSilos.LoadDelay);
             var loaded = ModelCatalog.Load(model);
             TestSilos.Loads.AddOrUpdate(silo, 1, (_, n) => n + 1);
-            TestSilos.LoadsFinished.Enqueue(DateTimeOffset.UtcNow);
+            TestSilos.LoadTimes.Enqueue((started, DateTimeOffset.UtcNow));
             return loaded;
         }
     }
