@@ -33,7 +33,7 @@ namespace OrleansFlow.Cluster;
 /// cancelled in <see cref="OnDeactivateAsync"/>), is fenced, or the job ends. Shard calls do not: a job
 /// that fails or is cancelled cancels them (the samplers stop within one model call), while a scheduler
 /// that merely moves leaves them running, and its next activation adopts every shard still running on a
-/// live silo (<see cref="ISamplerGrain.AdoptShardAsync"/>) instead of dispatching it again and charging an attempt.
+/// live silo (<see cref="IShardFollowerGrain"/>) instead of dispatching it again and charging an attempt.
 /// Shards a silo hands back unstarted (its slots stayed taken by other jobs: <see cref="ShardOutcome.Busy"/>)
 /// or stopped by a cancellation are not attempts either; that silo gets a tick's rest.
 /// </para>
@@ -252,7 +252,7 @@ public sealed partial class JobSchedulerGrain(
     {
         foreach (var (index, token, silo) in _adopt)
         {
-            _ = FollowAsync(index, token, silo, Sampler(silo).AdoptShardAsync(Id.Value, index, token, _shardCalls.Token));
+            _ = FollowAsync(index, token, silo, Follower(silo).FollowAsync(Id.Value, index, token, _shardCalls.Token));
         }
 
         _adopt.Clear();
@@ -769,6 +769,9 @@ public sealed partial class JobSchedulerGrain(
 
     private ISamplerGrain Sampler(string silo) =>
         GrainFactory.GetGrain<ISamplerGrain>(new SamplerGrainKey(silo, _entry!.Spec.Model).ToGrainKey());
+
+    private IShardFollowerGrain Follower(string silo) =>
+        GrainFactory.GetGrain<IShardFollowerGrain>(new ShardFollowerKey(silo, Id.Value, _epoch).ToGrainKey());
 
     private JobRecord Record(CatalogEntry entry) => new(
         entry.Id.Value, entry.Spec, Ledger.State, _plan.Count, _done, _samplesDone,

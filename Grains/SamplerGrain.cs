@@ -20,7 +20,8 @@ namespace OrleansFlow.Cluster;
 /// own fields change only between awaits on its scheduler.
 /// <para>
 /// A shard's run belongs to the silo (<see cref="RunningShards"/>), not to the call that started it: it keeps
-/// running when its scheduler dies, a new scheduler activation adopts it by (job, shard, token) instead of running it again,
+/// running when its scheduler dies, a new scheduler activation adopts it by (job, shard, token) instead of running it again
+/// (through an <see cref="IShardFollowerGrain"/>, not this grain),
 /// and it stops within one model call when a caller cancels (the job ended, or the call timed out: Orleans
 /// sends the cancellation, <c>CancelRequestOnTimeout</c>) or its job is cancelled here (<see cref="CancelJobAsync"/>).
 /// </para>
@@ -47,9 +48,6 @@ public sealed partial class SamplerGrain(
     public Task<ShardReport> RunShardAsync(ShardWork work, CancellationToken cancellationToken) =>
         running.GetOrStart(work.Job, work.Range.Index, work.Token, lifetime.ApplicationStopping, stop => RunTimedAsync(work, stop))
             .FollowAsync(cancellationToken);
-
-    public Task<ShardReport> AdoptShardAsync(string job, int index, long token, CancellationToken cancellationToken) =>
-        running.Find(job, index, token)?.FollowAsync(cancellationToken) ?? Task.FromResult(new ShardReport(ShardOutcome.NotRunning, 0));
 
     public Task<int> CancelJobAsync(string job, CancellationToken cancellationToken) => Task.FromResult(running.CancelJob(job));
 

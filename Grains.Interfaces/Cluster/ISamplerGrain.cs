@@ -9,19 +9,11 @@ public interface ISamplerGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Runs one shard and writes its result blob (create-only, deterministic); says how it ended. Cancelling
-    /// the call stops the shard within one model call. The run outlives its caller (for <see cref="AdoptShardAsync"/>).
+    /// the call stops the shard within one model call. The run outlives its caller (for <see cref="IShardFollowerGrain"/>).
     /// </summary>
     [Alias("RunShard")]
     [ResponseTimeout(LongCall.Timeout)]
     Task<ShardReport> RunShardAsync(ShardWork work, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Follows the run of a shard an earlier scheduler activation dispatched with <paramref name="token"/>, to
-    /// its report; <see cref="ShardOutcome.NotRunning"/> at once when no such run is on this silo.
-    /// </summary>
-    [Alias("AdoptShard")]
-    [ResponseTimeout(LongCall.Timeout)]
-    Task<ShardReport> AdoptShardAsync(string job, int index, long token, CancellationToken cancellationToken = default);
 
     /// <summary>Stops every shard of the job running here (the job failed or was cancelled); returns how many.</summary>
     [Alias("CancelJob")]

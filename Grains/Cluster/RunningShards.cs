@@ -2,9 +2,9 @@ namespace OrleansFlow.Cluster;
 
 /// <summary>
 /// The shards running on this silo, by (job, shard): a silo singleton rather than a sampler grain's field,
-/// so that a run stays findable — for adoption by a new scheduler activation, or cancellation — from any
-/// activation of the silo's sampler grain (Orleans may activate a second one when the directory entry of the
-/// first was on a silo that died).
+/// so that a run stays findable — for adoption by a new scheduler activation (<see cref="ShardFollowerGrain"/>), or
+/// cancellation — from any grain on the silo, whichever activation of the sampler grain started it (Orleans may
+/// activate a second one when the directory entry of the first was on a silo that died).
 /// </summary>
 public sealed class RunningShards
 {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Orleans.Core.Internal;
 using Orleans.TestingHost;
+using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
 using OrleansFlow.Sampling;
 using OrleansFlow.Silo.Embedded;
@@ -92,6 +94,46 @@ public sealed class SchedulerGrainTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(
                 await File.ReadAllBytesAsync(Path.Combine(embedded, "stats.npz")),
                 await File.ReadAllBytesAsync(Path.Combine(TestSilos.BlobRoot, "jobs", job, "stats.npz")));
+        }
+        finally
+        {
+            await TestClusters.StopAsync(cluster);
+        }
+    }
+
+    [Fact]
+    public async Task KillSchedulerSilo_OtherSilosSamplersDeactivating_TheirRunningShardsAreStillAdopted()
+    {
+        // When a silo dies, Orleans deactivates every activation whose directory entry lived there; a sampler grain
+        // hit by this holds its calls until the shard calls it serves end. Forced here on both surviving silos'
+        // samplers, so that the new scheduler activation must adopt their runs while they deactivate.
+        var spec = Spec(seed: 8) with { Samples = 1_800 };
+        var cluster = await TestClusters.DeployAsync(_scratch.Combine("blobs"), TimeSpan.FromSeconds(8), blockDelay: TimeSpan.Zero, output);
+        try
+        {
+            var (job, victim) = await SubmitOffPrimaryAsync(cluster, spec);
+            var survivors = cluster.Silos.Where(s => s != victim).Select(s => s.SiloAddress.ToParsableString()).ToList();
+            IReadOnlyList<ShardRow> running = [];
+            await TestClusters.WaitAsync(
+                async () =>
+                {
+                    running = [.. (await TestSilos.ShardLedger.ReadAsync(JobId.Parse(job), default)).Where(r => r.Status == ShardStatus.Dispatched && survivors.Contains(r.Silo!))];
+                    return running.Count >= 2 * survivors.Count;
+                },
+                "shards dispatched to both surviving silos");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            foreach (var silo in survivors)
+            {
+                await cluster.Client.GetGrain<ISamplerGrain>(new SamplerGrainKey(silo, spec.Model).ToGrainKey()).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            }
+
+            await cluster.KillSiloAsync(victim);
+            var record = await TestClusters.WaitForEndAsync(cluster, job);
+
+            var rows = (await TestSilos.ShardLedger.ReadAsync(JobId.Parse(job), default)).ToDictionary(r => r.Index);
+            output.WriteLine($"shards {string.Join(',', running.Select(r => r.Index))} running on the surviving silos at the kill; afterwards resumed (found written by a second dispatch): {string.Join(',', running.Where(r => rows[r.Index].Resumed).Select(r => r.Index))}");
+            Assert.Equal(JobState.Succeeded, record.State);
+            Assert.All(running, r => Assert.Equal((ShardStatus.Done, 1, false), (rows[r.Index].Status, rows[r.Index].Attempts, rows[r.Index].Resumed)));
         }
         finally
         {
