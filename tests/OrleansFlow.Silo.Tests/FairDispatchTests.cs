@@ -45,8 +45,8 @@ public sealed class FairDispatchTests(PostgresFixture postgres, ITestOutputHelpe
         // load: death declaration and re-activation take seconds. All six dispatched at once, two per silo (one
         // running, one queued): with 30 s shards the running ones end about 30 s after the kill, the queued ones
         // a minute. A sampler grain whose directory entry lived on the dead silo is deactivated by Orleans and
-        // holds its calls until its shard calls end (docs/cluster.md, "Adoption"): adoptions sent to it found every
-        // run ended, in about 1 run of 7.
+        // holds its calls until its shard calls end (docs/cluster.md, "Why a follower grain"): when adoptions
+        // still went to the sampler, they found every run ended in about 1 run of 7.
         var spec = JobSpecs.Fid(seed: 51, samples: 1_500, shardSize: 250);
         await using var cluster = await TestCluster.StartAsync(postgres.Server, silos: 3, new ClusterSettings { ShardDelay = TimeSpan.FromSeconds(30) });
         using var client = cluster.Client(cluster.Silos[0]);
