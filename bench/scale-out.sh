@@ -6,6 +6,10 @@
 # Where the time goes: CPU seconds over each job of the silo processes (pinned), of PostgreSQL (all its
 # processes) and of the client (the orleansflow CLI), none of which but the silos is pinned.
 # On a machine shared with other work the ratio measures the sharing too: report the load with it.
+# Then, unless CEILING=0, the machine's own ceiling at that moment (bench/scale-out-ceiling.sh, CEILING_REPS=3
+# repetitions: two independent embedded copies of a job of the same size on cores 0 and 1 against one alone; one
+# repetition read 1.73x minutes after three had read 1.94-1.98x) and each ratio as a share of their mean,
+# so a run on a slow moment of the VM is told apart from a cluster that loses its second core.
 # PAUSE_TRAINING=1 stops the Fashion-MNIST training (SIGSTOP) for the two jobs only, and always resumes it.
 #   bench/scale-out.sh [SAMPLES=20000] [SAMPLER=heun:steps=4] [SHARD_SIZE=500]
 set -euo pipefail
@@ -73,6 +77,7 @@ for first, label in (("", "first jobs"), ("-warm", "second jobs")):
     wall = lambda n: float(cpu[n][4])
     print(f"ratio 2/1, {label}: {b['samplesPerSecond'] / a['samplesPerSecond']:.2f}x by the job's clock, "
           f"{wall('one' + first) / wall('two' + first):.2f}x by the client's wall time")
+    open(f"{out}/ratios", "a").write(f"{label} {b['samplesPerSecond'] / a['samplesPerSecond']}\n")
 print(f"FID identical in all four: {len({r['fid'] for r in runs.values()}) == 1}")
 print(open(f"{out}/load.txt").read().strip())
 # Where each silo's time went (its /metrics after the first job): model loads and warm-ups happen inside the job on
@@ -93,3 +98,11 @@ for path in sorted(glob.glob(f"{out}/*-silo*.prom")):
                      for m in re.finditer(r'^orleansflow_model_compilation_forward_seconds_count\{([^}]*chosen="true"[^}]*)\}', open(path).read(), re.M)})
     print(f"  chosen forms: {'; '.join(chosen) or 'none recorded'}")
 PY
+
+[ "${CEILING:-1}" = 0 ] && exit 0
+stop_cluster
+"$root/bench/scale-out-ceiling.sh" "$samples" "$sampler" "$shard" 250 "${CEILING_REPS:-3}" | tee "$out/ceiling.txt" | tail -n +2
+ceiling=$(awk '/^machine ceiling:/ { sub(/x$/, "", $3); print $3 }' "$out/ceiling.txt")
+while read -r first second ratio; do
+  awk -v r="$ratio" -v c="$ceiling" -v l="$first $second" 'BEGIN { printf "%s: %.2fx = %.0f%% of the machine ceiling (%.2fx)\n", l, r, 100 * r / c, c }'
+done <"$out/ratios"

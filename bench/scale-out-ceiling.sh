@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The machine's own ceiling for bench/scale-out.sh: what two cores give when nothing is shared but the machine.
+# The same model-bound digits fid job as scale-out.sh, run embedded (one process, no cluster, no PostgreSQL)
+# with one worker: first alone pinned to core 0, then two independent copies at once, pinned to cores 0 and 1.
+# The ratio (sum of the two copies' samples/s over the lone one's) is the most any 2-silo cluster can reach
+# against a 1-silo one on this machine at that moment; scale-out.sh's ratio divided by it is what the cluster
+# itself loses. Repeats REPS times, alternating, because the VM's speed drifts.
+#   bench/scale-out-ceiling.sh [SAMPLES=20000] [SAMPLER=heun:steps=4] [SHARD_SIZE=500] [BATCH_SIZE=250] [REPS=3]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+samples="${1:-20000}"; sampler="${2:-heun:steps=4}"; shard="${3:-500}"; batch="${4:-250}"; reps="${5:-3}"
+out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
+cd "$root"
+"$root/orleansflow" models list >/dev/null   # builds the CLI and pushes the shipped models into ./store, outside the timing
+job() { # job CORE NAME: one embedded job pinned to CORE, its summary in $out/NAME
+  taskset -c "$1" "$root/orleansflow" fid --model digits-rf --features digits-eval --reference digits-eval --metrics fid \
+    --sampler "$sampler" --samples "$samples" --shard-size "$shard" --batch-size "$batch" --workers 1 --quiet \
+    --out "$out/$2" --force >/dev/null
+}
+rate() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['samplesPerSecond'])" "$out/$1/summary.json"; }
+echo "$samples samples of digits-rf, $sampler, shards of $shard, batches of $batch, embedded, one worker per process"
+printf '%-4s %12s %14s %14s %10s %10s  %s\n' rep "alone s/s" "pair core0" "pair core1" ceiling "per core" "load (1 min)"
+: >"$out/ceilings"
+for rep in $(seq 1 "$reps"); do
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  job 0 alone
+  job 0 pair0 & a=$!; job 1 pair1 & b=$!; wait "$a" "$b"
+  python3 - "$rep" "$(rate alone)" "$(rate pair0)" "$(rate pair1)" "$load" "$out/ceilings" <<'PY'
+import sys
+rep, alone, p0, p1, load, ceilings = sys.argv[1], *map(float, sys.argv[2:5]), *sys.argv[5:7]
+print(f"{rep:<4} {alone:>12,.0f} {p0:>14,.0f} {p1:>14,.0f} {(p0 + p1) / alone:>9.2f}x {(p0 + p1) / 2 / alone:>9.0%}  {load}")
+open(ceilings, "a").write(f"{(p0 + p1) / alone}\n")
+PY
+done
+# The last line is read by bench/scale-out.sh: keep its form.
+awk '{ s += $1; n++ } END { printf "machine ceiling: %.2fx (mean of %d)\n", s / n, n }' "$out/ceilings"
