@@ -74,6 +74,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             output.WriteLine("WARNING: more runnable processes than cores: wall times are unreliable; FID, trajectory error and NFE are deterministic and unaffected.");
         }
 
+        await PrepareRowsAsync(cluster, cancellationToken);
         var trajectorySamples = Math.Min(options.TrajectorySamples, options.Samples);
         output.WriteLine(Format($"{options.Data.FidLabel} of {options.Samples:N0} samples per row and seed (seeds {string.Join(", ", options.Seeds)}; random labels, guidance {options.Guidance}), batches of {options.BatchSize},"));
         output.WriteLine(Format($"{options.Workers} shard(s) at once, {options.Threads} libtorch thread(s) each; time: the fastest of the {options.Repeats} run(s)"));
@@ -127,6 +128,27 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             options.Data.Name, options.Data.FidLabel, options.Data.ReferenceImages, options.Data.TrajectoryPackage, machine, options.Samples, options.Seeds, options.BatchSize, options.Workers, options.Threads, options.Guidance, trajectorySamples,
             Format($"{TrajectoryError.Converged} of {Described(options.TrajectoryModel)}"),
             Described(options.Reference), summaries[0].FeaturePreprocessing ?? options.Features, options.Metrics, results);
+    }
+
+    /// <summary>
+    /// Loads every row's model and warms its batch shapes before the first row runs, so a package missing from
+    /// --models or the registry (or a row the options make invalid) fails in seconds with the row named, before
+    /// anything is written, instead of after the rows before it ran for minutes.
+    /// </summary>
+    private async Task PrepareRowsAsync(EmbeddedCluster cluster, CancellationToken cancellationToken)
+    {
+        foreach (var row in options.Rows)
+        {
+            try
+            {
+                await cluster.WarmAsync(Spec(row, options.Seeds[0]), cancellationToken);
+            }
+            catch (SpecException e)
+            {
+                var message = e.Message.StartsWith(e.Field + ": ", StringComparison.Ordinal) ? e.Message[(e.Field.Length + 2)..] : e.Message;
+                throw new SpecException(options.Registry is null ? "models" : "registry", $"row '{row.Name}' ({row.Package}): {message}");
+            }
+        }
     }
 
     public static void Print(FidTableReport report, TextWriter w)
