@@ -2,9 +2,10 @@
 # The machine's own ceiling for bench/scale-out.sh: what two cores give when nothing is shared but the machine.
 # The same model-bound digits fid job as scale-out.sh, run embedded (one process, no cluster, no PostgreSQL)
 # with one worker: first alone pinned to core 0, then two independent copies at once, pinned to cores 0 and 1.
-# The ratio (sum of the two copies' samples/s over the lone one's) is the most any 2-silo cluster can reach
-# against a 1-silo one on this machine at that moment; scale-out.sh's ratio divided by it is what the cluster
-# itself loses. Repeats REPS times, alternating, because the VM's speed drifts.
+# The ratio (sum of the two copies' samples/s over the lone one's) is what two processes of this code get from the
+# two cores at that moment, with nothing to coordinate; scale-out.sh's ratio divided by it is the share of that a
+# cluster keeps. Not a hard bound: one repetition is as noisy as the VM (1.73x to 2.11x seen on 2026-12-06), so it
+# repeats REPS times (each the lone copy, then the pair) and reports their mean last.
 #   bench/scale-out-ceiling.sh [SAMPLES=20000] [SAMPLER=heun:steps=4] [SHARD_SIZE=500] [BATCH_SIZE=250] [REPS=3]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
