@@ -101,7 +101,7 @@ PY
 
 [ "${CEILING:-1}" = 0 ] && exit 0
 stop_cluster
-# The first repetition right after a cluster stopped read low twice (the lone copy once, the pair once): let the
+# The first repetition right after a cluster stopped read off twice (a slow pair copy once, a slow lone copy once): let the
 # stopped silos' and PostgreSQL's writes reach the disk first.
 sync; sleep 5
 "$root/bench/scale-out-ceiling.sh" "$samples" "$sampler" "$shard" 250 "${CEILING_REPS:-3}" | tee "$out/ceiling.txt" | tail -n +2
