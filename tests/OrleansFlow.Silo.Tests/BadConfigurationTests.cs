@@ -31,7 +31,7 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         var (exit, error) = await RunSiloAsync(new()
         {
             ["OrleansFlow__Token"] = "t",
-            ["OrleansFlow__Postgres"] = $"Host=127.0.0.1;Port={FreePort()};Username=postgres;Database=postgres;Timeout=3",
+            ["OrleansFlow__Postgres"] = $"Host=127.0.0.1;Port={FreePorts.Next()};Username=postgres;Database=postgres;Timeout=3",
         });
         AssertOneLine(exit, error, "OrleansFlow:Postgres");
     }
@@ -102,10 +102,10 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         start.Environment["OrleansFlow__Store"] = _scratch.Combine("store");
-        start.Environment["OrleansFlow__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["OrleansFlow__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OrleansFlow__SiloPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OrleansFlow__GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
@@ -118,12 +118,5 @@ public sealed class BadConfigurationTests(PostgresFixture postgres) : IDisposabl
         await process.WaitForExitAsync(timeout.Token);
         await stdout;
         return (process.ExitCode, await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

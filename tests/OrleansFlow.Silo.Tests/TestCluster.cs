@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using OrleansFlow.Client.Cluster;
 using OrleansFlow.Cluster.Postgres;
 using OrleansFlow.Testing;
@@ -96,13 +95,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public async Task<SiloProcess> StartAdditionalSiloAsync()
     {
-        var siloPort = FreePort();
+        var siloPort = FreePorts.Next();
         var settings = new Dictionary<string, string>(_settings)
         {
             ["OrleansFlow__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["OrleansFlow__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["OrleansFlow__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
         };
-        var silo = SiloProcess.Start($"silo-{_next++}", FreePort(), siloPort, settings, Root);
+        var silo = SiloProcess.Start($"silo-{_next++}", FreePorts.Next(), siloPort, settings, Root);
         _silos.Add(silo);
         await WaitReadyAsync(silo);
         return silo;
@@ -318,13 +317,6 @@ public sealed class TestCluster : IAsyncDisposable
 
             await Task.Delay(100, deadline.Token);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

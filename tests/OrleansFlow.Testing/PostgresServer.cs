@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace OrleansFlow.Testing;
 
@@ -53,7 +51,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"], cancellationToken);
             for (var attempt = 1; ; attempt++)
             {
-                server.Port = FreePort();
+                server.Port = FreePorts.Next();
                 try
                 {
                     await server.RunToolAsync("pg_ctl", ["start", "-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60", "-o", server.ServerOptions()], cancellationToken);
@@ -128,13 +126,6 @@ public sealed class PostgresServer : IAsyncDisposable
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "pg_ctl")))
             ?? throw new InvalidOperationException(
                 $"PostgreSQL is not installed (no pg_ctl in {string.Join(", ", candidates)}): run ./run-tests, which installs it, or 'apt-get install postgresql-15'");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // fsync off: these servers die with their tests, and a process crash (restart -m immediate) loses

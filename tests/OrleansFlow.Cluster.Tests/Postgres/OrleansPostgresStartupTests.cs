@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using OrleansFlow.Cluster.Postgres;
+using OrleansFlow.Testing;
 
 namespace OrleansFlow.Cluster.Tests.Postgres;
 
@@ -12,12 +12,12 @@ public sealed class OrleansPostgresStartupTests
     [Fact]
     public async Task SiloStart_PostgresUnreachable_FailsNamingHostPortAndSchema()
     {
-        var closedPort = FreePort();
+        var closedPort = FreePorts.Next();
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo => silo
             .UseOrleansFlowPostgres($"Host=127.0.0.1;Port={closedPort};Username=postgres;Database=postgres;Timeout=3;Search Path=unreachable")
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("startup", "startup"))
-            .ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort(), listenOnAnyHostAddress: false));
+            .ConfigureEndpoints(IPAddress.Loopback, FreePorts.Next(), FreePorts.Next(), listenOnAnyHostAddress: false));
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60)));
@@ -52,12 +52,5 @@ public sealed class OrleansPostgresStartupTests
                 }
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

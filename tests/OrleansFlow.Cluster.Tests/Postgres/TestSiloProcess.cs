@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using OrleansFlow.Testing;
 
 namespace OrleansFlow.Cluster.Tests.Postgres;
 
@@ -25,8 +24,8 @@ internal sealed class TestSiloProcess : IAsyncDisposable
 
     public static TestSiloProcess Start(string connectionString, string clusterId, string logDirectory, bool orleansDefaultMembership = false)
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var siloPort = FreePorts.Next();
+        var gatewayPort = FreePorts.Next();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -91,13 +90,6 @@ internal sealed class TestSiloProcess : IAsyncDisposable
             {
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Assembly()

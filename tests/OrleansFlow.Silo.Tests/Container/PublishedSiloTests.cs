@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using OrleansFlow.Silo.Tests.Kubernetes;
 using OrleansFlow.Testing;
 using Xunit.Abstractions;
@@ -29,7 +28,7 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
         Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.Output);
         Assert.True(File.Exists(Path.Combine(app, "OrleansFlow.Silo.dll")));
 
-        var port = FreePort();
+        var port = FreePorts.Next();
         // The image's ENTRYPOINT: the apphost, finding the shared runtime through DOTNET_ROOT as in the image.
         var start = new ProcessStartInfo(Path.Combine(app, "OrleansFlow.Silo"))
         {
@@ -99,13 +98,6 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
 
     /// <summary>The configuration this test assembly was built in (bin/&lt;configuration&gt;/net10.0).</summary>
     private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, TimeSpan timeout)
     {

@@ -207,7 +207,7 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
     public async Task Probes_AndScrapePath_AreRoutesTheSiloMaps()
     {
         // Free Orleans ports: another silo on this machine may hold the defaults.
-        await using var app = SiloHost.Build(["--OrleansFlow:Token=manifest-test", "--urls=http://127.0.0.1:0", $"--OrleansFlow:SiloPort={FreePort()}", $"--OrleansFlow:GatewayPort={FreePort()}"]);
+        await using var app = SiloHost.Build(["--OrleansFlow:Token=manifest-test", "--urls=http://127.0.0.1:0", $"--OrleansFlow:SiloPort={FreePorts.Next()}", $"--OrleansFlow:GatewayPort={FreePorts.Next()}"]);
         var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
         var annotations = (Dictionary<object, object>)Deployment.Get("spec.template.metadata.annotations")!;
@@ -374,13 +374,6 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static IEnumerable<Manifest> Containers(Manifest document) =>
