@@ -10,8 +10,12 @@ public sealed class SpecException : Exception
         : base($"{field}: {message}")
     {
         Field = field;
+        Detail = message;
     }
 
     /// <summary>The option or JSON field the error is about, e.g. <c>--sampler</c> or <c>samples</c>.</summary>
     public string Field { get; }
+
+    /// <summary>The message without the field, for a caller that names the field differently.</summary>
+    public string Detail { get; }
 }

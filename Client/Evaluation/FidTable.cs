@@ -145,8 +145,7 @@ internal sealed class FidTable(FidTableOptions options, TextWriter output)
             }
             catch (SpecException e)
             {
-                var message = e.Message.StartsWith(e.Field + ": ", StringComparison.Ordinal) ? e.Message[(e.Field.Length + 2)..] : e.Message;
-                throw new SpecException(options.Registry is null ? "models" : "registry", $"row '{row.Name}' ({row.Package}): {message}");
+                throw new SpecException(options.Registry is null ? "models" : "registry", $"row '{row.Name}' ({row.Package}): {e.Detail}");
             }
         }
     }

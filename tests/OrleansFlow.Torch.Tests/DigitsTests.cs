@@ -4,6 +4,7 @@ using OrleansFlow.Client.Evaluation;
 using OrleansFlow.Cluster;
 using OrleansFlow.Ids;
 using OrleansFlow.Jobs;
+using OrleansFlow.Testing;
 
 namespace OrleansFlow.Torch.Tests;
 
@@ -125,52 +126,25 @@ public class DigitsTests
     public async Task FidTable_PackageOfALaterRowMissing_FailsNamingTheRowBeforeAnyRowRuns()
     {
         // The digits packages but the one-step model's, which only the table's later rows use.
-        var models = Path.Combine(Path.GetTempPath(), $"orleansflow-table-models-{Guid.NewGuid():N}");
-        var outDirectory = Path.Combine(Path.GetTempPath(), $"orleansflow-table-{Guid.NewGuid():N}");
-        try
+        using var temp = new TemporaryDirectory();
+        foreach (var package in new[] { "digits-rf", "digits-2rf", "digits-fid" })
         {
-            foreach (var package in new[] { "digits-rf", "digits-2rf", "digits-fid" })
-            {
-                CopyDirectory(DigitsModels.Package(package), Path.Combine(models, package));
-            }
-
-            var output = new StringWriter();
-            var error = new StringWriter();
-            var code = await Cli.RunAsync(
-                ["fid-table", "--data", "digits", "--models", models, "--registry", "none", "--samples", "60", "--batch-size", "30", "--trajectory-samples", "30", "--out", outDirectory, "--quiet"], output, error);
-
-            Assert.Equal(ExitCodes.BadInput, code);
-            var message = error.ToString().Trim();
-            Assert.Single(message.Split('\n'));
-            Assert.StartsWith("orleansflow: --models: row '", message, StringComparison.Ordinal);
-            Assert.Contains("(digits-onestep)", message, StringComparison.Ordinal);
-            // No row ran: none of them wrote its directory.
-            Assert.False(Directory.Exists(outDirectory) && Directory.EnumerateDirectories(outDirectory).Any(), "a row ran before the missing package was found");
-        }
-        finally
-        {
-            foreach (var directory in new[] { models, outDirectory })
-            {
-                if (Directory.Exists(directory))
-                {
-                    Directory.Delete(directory, recursive: true);
-                }
-            }
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            DirectoryCopy.Copy(DigitsModels.Package(package), temp.Combine("models", package));
         }
 
-        foreach (var directory in Directory.EnumerateDirectories(from))
-        {
-            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
-        }
+        var outDirectory = temp.Combine("out");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await Cli.RunAsync(
+            ["fid-table", "--data", "digits", "--models", temp.Combine("models"), "--registry", "none", "--samples", "60", "--batch-size", "30", "--trajectory-samples", "30", "--out", outDirectory, "--quiet"], output, error);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        var message = error.ToString().Trim();
+        Assert.Single(message.Split('\n'));
+        Assert.StartsWith("orleansflow: --models: row '", message, StringComparison.Ordinal);
+        Assert.Contains("(digits-onestep)", message, StringComparison.Ordinal);
+        // No row ran: none of them wrote its directory.
+        Assert.False(Directory.Exists(outDirectory) && Directory.EnumerateDirectories(outDirectory).Any(), "a row ran before the missing package was found");
     }
 
     [Theory]

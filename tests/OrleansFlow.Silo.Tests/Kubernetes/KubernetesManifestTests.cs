@@ -340,7 +340,7 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
         var copy = Path.Combine(Path.GetTempPath(), "orleansflow-k8s-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            CopyDirectory(K8s.Root, copy);
+            DirectoryCopy.Copy(K8s.Root, copy);
             foreach (var example in Directory.EnumerateFiles(copy, "*.env.example", SearchOption.AllDirectories))
             {
                 File.Copy(example, example[..^".example".Length]);
@@ -390,16 +390,6 @@ public sealed partial class KubernetesManifestTests(PostgresFixture postgres)
 
     private static Dictionary<string, string> Env(Manifest container) => container.List("env").Cast<Dictionary<object, object>>()
         .ToDictionary(e => (string)e["name"], e => e.GetValueOrDefault("value") as string ?? string.Empty, StringComparer.Ordinal);
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
 
     [GeneratedRegex(@"\borleansflow_[a-z0-9_]+")]
     private static partial Regex MetricName();
