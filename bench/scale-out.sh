@@ -14,11 +14,11 @@
 #   bench/scale-out.sh [SAMPLES=20000] [SAMPLER=heun:steps=4] [SHARD_SIZE=500]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-samples="${1:-20000}"; sampler="${2:-heun:steps=4}"; shard="${3:-500}"
+samples="${1:-20000}"; sampler="${2:-heun:steps=4}"; shard="${3:-500}"; batch=250   # samples per model call (the CLI's default); the ceiling's jobs use the same
 out="$(mktemp -d)"; port="${BENCH_PORT:-8381}"
 export ORLEANSFLOW_SILO_PORT=12711 ORLEANSFLOW_GATEWAY_PORT=31711
 job=(fid --model digits-rf --features digits-eval --reference digits-eval --metrics fid --sampler "$sampler"
-     --samples "$samples" --shard-size "$shard" --quiet)
+     --samples "$samples" --shard-size "$shard" --batch-size "$batch" --quiet)
 cd "$root"
 source "$root/bench/local-cluster.sh"
 resume() { [ -z "${PAUSE_TRAINING:-}" ] || pkill -CONT -f train_fashion || true; }
@@ -100,11 +100,10 @@ for path in sorted(glob.glob(f"{out}/*-silo*.prom")):
 PY
 
 [ "${CEILING:-1}" = 0 ] && exit 0
-stop_cluster
 # The first repetition right after a cluster stopped read off twice (a slow pair copy once, a slow lone copy once): let the
 # stopped silos' and PostgreSQL's writes reach the disk first.
 sync; sleep 5
-"$root/bench/scale-out-ceiling.sh" "$samples" "$sampler" "$shard" 250 "${CEILING_REPS:-3}" | tee "$out/ceiling.txt" | tail -n +2
+"$root/bench/scale-out-ceiling.sh" "$samples" "$sampler" "$shard" "$batch" "${CEILING_REPS:-3}" | tee "$out/ceiling.txt" | tail -n +2
 ceiling=$(awk '/^machine ceiling:/ { sub(/x$/, "", $3); print $3 }' "$out/ceiling.txt")
 while read -r first second ratio; do
   awk -v r="$ratio" -v c="$ceiling" -v l="$first $second" 'BEGIN { printf "%s: %.2fx = %.0f%% of the machine ceiling (%.2fx)\n", l, r, 100 * r / c, c }'
