@@ -116,7 +116,7 @@ public sealed partial class SamplerGrain(
         catch (SpecException e)
         {
             // Refusals name the spec's entries, never the cache files they were localized to.
-            return new SpecError(e.Field, loader.InNames(e.Message));
+            return new SpecError(e.Field, loader.InNames(e.Detail));
         }
     }
 
