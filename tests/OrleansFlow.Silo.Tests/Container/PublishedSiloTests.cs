@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using OrleansFlow.Silo.Tests.Kubernetes;
 using OrleansFlow.Testing;
 using Xunit.Abstractions;
@@ -27,6 +28,11 @@ public sealed class PublishedSiloTests(ITestOutputHelper output)
         var publish = await RunAsync("dotnet", ["publish", Path.Combine(Manifests.RepositoryRoot(), "Silo", "Silo.csproj"), "-c", Configuration(), "--no-build", "-o", app, "-nologo", "-v", "q"], TimeSpan.FromMinutes(5));
         Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.Output);
         Assert.True(File.Exists(Path.Combine(app, "OrleansFlow.Silo.dll")));
+        // The image's silo does not tier (Silo/Silo.csproj): tiering's background re-compilation took the shards' core.
+        using (var runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "OrleansFlow.Silo.runtimeconfig.json"))))
+        {
+            Assert.False(runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").GetProperty("System.Runtime.TieredCompilation").GetBoolean());
+        }
 
         var port = FreePorts.Next();
         // The image's ENTRYPOINT: the apphost, finding the shared runtime through DOTNET_ROOT as in the image.
