@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Azure.Core.Pipeline;
 using OrleansFlow.Storage.Azure;
+using OrleansFlow.Testing;
 
 namespace OrleansFlow.Storage.Tests.Azure;
 
@@ -34,7 +35,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var (program, prefix) = FindAzurite();
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort();
+            Port = FreePorts.Next();
             var start = new ProcessStartInfo(program)
             {
                 RedirectStandardOutput = true,
@@ -118,13 +119,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return onPath is not null
             ? (onPath, [])
             : throw new InvalidOperationException("Azurite is not installed: run ./run-tests, or `npm ci` in tools/azurite");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task<bool> WaitUntilListeningAsync(TimeSpan timeout)
