@@ -13,10 +13,10 @@ samples="${1:-20000}"; sampler="${2:-heun:steps=4}"; shard="${3:-500}"; batch="$
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 cd "$root"
 "$root/orleansflow" models list >/dev/null   # builds the CLI and pushes the shipped models into ./store, outside the timing
+source "$root/bench/scale-out-job.sh"
+scale_out_job "$samples" "$sampler" "$shard" "$batch"
 job() { # job CORE NAME: one embedded job pinned to CORE, its summary in $out/NAME
-  taskset -c "$1" "$root/orleansflow" fid --model digits-rf --features digits-eval --reference digits-eval --metrics fid \
-    --sampler "$sampler" --samples "$samples" --shard-size "$shard" --batch-size "$batch" --workers 1 --quiet \
-    --out "$out/$2" --force >/dev/null
+  taskset -c "$1" "$root/orleansflow" "${scale_out_job_args[@]}" --workers 1 --out "$out/$2" --force >/dev/null
 }
 rate() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['samplesPerSecond'])" "$out/$1/summary.json"; }
 echo "$samples samples of digits-rf, $sampler, shards of $shard, batches of $batch, embedded, one worker per process"

@@ -17,9 +17,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 samples="${1:-20000}"; sampler="${2:-heun:steps=4}"; shard="${3:-500}"; batch=250   # samples per model call (the CLI's default); the ceiling's jobs use the same
 out="$(mktemp -d)"; port="${BENCH_PORT:-8381}"
 export ORLEANSFLOW_SILO_PORT=12711 ORLEANSFLOW_GATEWAY_PORT=31711
-job=(fid --model digits-rf --features digits-eval --reference digits-eval --metrics fid --sampler "$sampler"
-     --samples "$samples" --shard-size "$shard" --batch-size "$batch" --quiet)
 cd "$root"
+source "$root/bench/scale-out-job.sh"
+scale_out_job "$samples" "$sampler" "$shard" "$batch"; job=("${scale_out_job_args[@]}")
 source "$root/bench/local-cluster.sh"
 resume() { [ -z "${PAUSE_TRAINING:-}" ] || pkill -CONT -f train_fashion || true; }
 trap 'resume; stop_cluster; rm -rf "$out"' EXIT
