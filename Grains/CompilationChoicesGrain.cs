@@ -1,5 +1,6 @@
 using Orleans;
 using Orleans.Concurrency;
+using Orleans.Runtime;
 using OrleansFlow.Jobs;
 
 namespace OrleansFlow.Cluster;
@@ -9,12 +10,18 @@ namespace OrleansFlow.Cluster;
 /// waiting for another's timing does not hold up the offer it waits for; state changes only between awaits.
 /// </summary>
 [Reentrant]
-public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
+public sealed class CompilationChoicesGrain(IClusterMembershipService membership) : Grain, ICompilationChoicesGrain
 {
+    /// <summary>
+    /// How often a silo waiting for another's timing looks whether membership declared that silo dead: a silo killed
+    /// while timing holds the others' first shards of the model this long after its death at most, not a whole lease.
+    /// </summary>
+    private static readonly TimeSpan OwnerCheckPeriod = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<(string Role, int Batch), CompilationChoice> _agreed = [];
     private readonly Dictionary<int, Claim> _claims = [];
 
-    public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, CancellationToken cancellationToken)
+    public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, string silo, CancellationToken cancellationToken)
     {
         var claimed = new List<int>();
         try
@@ -26,14 +33,17 @@ public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
                 while (!IsAgreed(batch))
                 {
                     var now = DateTimeOffset.UtcNow;
-                    if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now)
+                    if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now || IsDead(claim.Silo))
                     {
-                        _claims[batch] = new Claim(now + CompilationClaim.Lease);
+                        // A lapsed claim's other waiters look again at once, and find this one.
+                        claim?.Ended.TrySetResult();
+                        _claims[batch] = new Claim(now + CompilationClaim.Lease, silo);
                         claimed.Add(batch);
                         break;
                     }
 
-                    await Task.WhenAny(claim.Ended.Task, Task.Delay(claim.Until - now, cancellationToken));
+                    var wait = claim.Until - now;
+                    await Task.WhenAny(claim.Ended.Task, Task.Delay(wait < OwnerCheckPeriod ? wait : OwnerCheckPeriod, cancellationToken));
                     cancellationToken.ThrowIfCancellationRequested();
                 }
             }
@@ -72,8 +82,21 @@ public sealed class CompilationChoicesGrain : Grain, ICompilationChoicesGrain
 
     private bool IsAgreed(int batch) => _agreed.Keys.Any(k => k.Batch == batch);
 
-    /// <summary>A silo timing one batch size, until its offer or <see cref="Until"/>.</summary>
-    private sealed record Claim(DateTimeOffset Until)
+    /// <summary>Whether membership declared <paramref name="silo"/> dead (an address it cannot parse is not: only the lease ends that claim).</summary>
+    private bool IsDead(string silo)
+    {
+        try
+        {
+            return membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) == SiloStatus.Dead;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A batch size being timed by <see cref="Silo"/>, until its offer, its death or <see cref="Until"/>.</summary>
+    private sealed record Claim(DateTimeOffset Until, string Silo)
     {
         public TaskCompletionSource Ended { get; } = new();
     }

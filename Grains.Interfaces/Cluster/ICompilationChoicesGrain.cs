@@ -18,12 +18,14 @@ public interface ICompilationChoicesGrain : IGrainWithStringKey
 {
     /// <summary>
     /// The choices agreed for <paramref name="batches"/>, and those of the batch sizes no silo has chosen for
-    /// yet that the caller is to time (its claim). A batch size another silo is timing is waited for, until
-    /// that silo's offer or the end of its claim (<see cref="CompilationClaim.Lease"/>): then the caller claims it.
+    /// yet that the caller is to time (its claim, recorded as <paramref name="silo"/>'s: the caller's silo address,
+    /// <c>SiloAddress.ToParsableString</c>). A batch size another silo is timing is waited for, until that silo's
+    /// offer, until membership declares that silo dead, or until its claim ends (<see cref="CompilationClaim.Lease"/>,
+    /// for a silo that hangs): then the caller claims it.
     /// </summary>
     [Alias("Join")]
     [ResponseTimeout(LongCall.Timeout)]
-    Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, CancellationToken cancellationToken = default);
+    Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, string silo, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Ends the caller's claim on <paramref name="claimed"/> and offers its timed choices: those whose (role,
@@ -44,7 +46,8 @@ public static class CompilationClaim
 {
     /// <summary>
     /// How long a claim on a batch size holds without an offer before another silo may time it instead (its
-    /// claimer died or hung). Timing three forms of a model takes seconds on CPU; long enough for GPU compiles.
+    /// claimer hung; one that died is passed over as soon as membership declares it dead). Timing three forms of a
+    /// model takes seconds on CPU; long enough for GPU compiles.
     /// </summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 }

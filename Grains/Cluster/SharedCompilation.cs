@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Runtime;
 using OrleansFlow.Jobs;
 using OrleansFlow.Models;
 
@@ -12,7 +13,7 @@ namespace OrleansFlow.Cluster;
 /// grain cannot be reached the silo keeps its own timing (logged): that changes a shard's speed, never its
 /// bytes, since by default only forms with the as-loaded outputs are ever chosen.
 /// </summary>
-public sealed partial class SharedCompilation(IGrainFactory grains, OrleansFlowOptions options, ILogger<SharedCompilation> logger)
+public sealed partial class SharedCompilation(IGrainFactory grains, ILocalSiloDetails localSilo, OrleansFlowOptions options, ILogger<SharedCompilation> logger)
 {
     public async Task WarmAsync(WarmModel warmModel, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -30,7 +31,7 @@ public sealed partial class SharedCompilation(IGrainFactory grains, OrleansFlowO
         try
         {
             // Waits while another silo times these shapes, then adopts its choice: one timing per cluster.
-            var agreement = await choices.JoinAsync(shapes, cancellationToken);
+            var agreement = await choices.JoinAsync(shapes, localSilo.SiloAddress.ToParsableString(), cancellationToken);
             warmable.Adopt(agreement.Agreed);
             claimed = agreement.Claimed;
         }
