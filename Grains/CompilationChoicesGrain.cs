@@ -21,7 +21,7 @@ public sealed class CompilationChoicesGrain(IClusterMembershipService membership
     private readonly Dictionary<(string Role, int Batch), CompilationChoice> _agreed = [];
     private readonly Dictionary<int, Claim> _claims = [];
 
-    public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, string silo, CancellationToken cancellationToken)
+    public async Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, SiloAddress silo, CancellationToken cancellationToken)
     {
         var claimed = new List<int>();
         try
@@ -33,7 +33,7 @@ public sealed class CompilationChoicesGrain(IClusterMembershipService membership
                 while (!IsAgreed(batch))
                 {
                     var now = DateTimeOffset.UtcNow;
-                    if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now || IsDead(claim.Silo))
+                    if (!_claims.TryGetValue(batch, out var claim) || claim.Until <= now || membership.CurrentSnapshot.GetSiloStatus(claim.Silo) == SiloStatus.Dead)
                     {
                         // A lapsed claim's other waiters look again at once, and find this one.
                         claim?.Ended.TrySetResult();
@@ -82,21 +82,8 @@ public sealed class CompilationChoicesGrain(IClusterMembershipService membership
 
     private bool IsAgreed(int batch) => _agreed.Keys.Any(k => k.Batch == batch);
 
-    /// <summary>Whether membership declared <paramref name="silo"/> dead (an address it cannot parse is not: only the lease ends that claim).</summary>
-    private bool IsDead(string silo)
-    {
-        try
-        {
-            return membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) == SiloStatus.Dead;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>A batch size being timed by <see cref="Silo"/>, until its offer, its death or <see cref="Until"/>.</summary>
-    private sealed record Claim(DateTimeOffset Until, string Silo)
+    private sealed record Claim(DateTimeOffset Until, SiloAddress Silo)
     {
         public TaskCompletionSource Ended { get; } = new();
     }

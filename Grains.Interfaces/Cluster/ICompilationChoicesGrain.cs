@@ -18,14 +18,13 @@ public interface ICompilationChoicesGrain : IGrainWithStringKey
 {
     /// <summary>
     /// The choices agreed for <paramref name="batches"/>, and those of the batch sizes no silo has chosen for
-    /// yet that the caller is to time (its claim, recorded as <paramref name="silo"/>'s: the caller's silo address,
-    /// <c>SiloAddress.ToParsableString</c>). A batch size another silo is timing is waited for, until that silo's
+    /// yet that the caller is to time (its claim, recorded as <paramref name="silo"/>'s: the caller's silo). A batch size another silo is timing is waited for, until that silo's
     /// offer, until membership declares that silo dead, or until its claim ends (<see cref="CompilationClaim.Lease"/>,
     /// for a silo that hangs): then the caller claims it.
     /// </summary>
     [Alias("Join")]
     [ResponseTimeout(LongCall.Timeout)]
-    Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, string silo, CancellationToken cancellationToken = default);
+    Task<CompilationAgreement> JoinAsync(IReadOnlyList<int> batches, SiloAddress silo, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Ends the caller's claim on <paramref name="claimed"/> and offers its timed choices: those whose (role,

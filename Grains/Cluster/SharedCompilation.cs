@@ -31,7 +31,7 @@ public sealed partial class SharedCompilation(IGrainFactory grains, ILocalSiloDe
         try
         {
             // Waits while another silo times these shapes, then adopts its choice: one timing per cluster.
-            var agreement = await choices.JoinAsync(shapes, localSilo.SiloAddress.ToParsableString(), cancellationToken);
+            var agreement = await choices.JoinAsync(shapes, localSilo.SiloAddress, cancellationToken);
             warmable.Adopt(agreement.Agreed);
             claimed = agreement.Claimed;
         }

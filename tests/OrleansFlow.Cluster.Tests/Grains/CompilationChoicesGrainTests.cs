@@ -19,7 +19,7 @@ public sealed class CompilationChoicesGrainTests(ITestOutputHelper output) : IDi
         {
             var choices = cluster.Client.GetGrain<ICompilationChoicesGrain>(CompilationChoicesKey.For("model:0123", "cpu"));
             // The test client joins on behalf of the cluster's silos (all alive throughout).
-            var silo = cluster.Silos[0].SiloAddress.ToParsableString();
+            var silo = cluster.Silos[0].SiloAddress;
             var first = await choices.JoinAsync([50, 100], silo);
             Assert.Equal([50, 100], first.Claimed.Order());
 
@@ -61,14 +61,14 @@ public sealed class CompilationChoicesGrainTests(ITestOutputHelper output) : IDi
         try
         {
             var choices = cluster.Client.GetGrain<ICompilationChoicesGrain>(CompilationChoicesKey.For("model:4567", "cpu"));
-            Assert.Empty((await choices.JoinAsync([], cluster.Silos[0].SiloAddress.ToParsableString())).Claimed);
+            Assert.Empty((await choices.JoinAsync([], cluster.Silos[0].SiloAddress)).Claimed);
             // The claimer to kill: not the primary (it holds the test cluster's membership) and not the grain's host
             // (its state is in memory: the grain must outlive the claimer for the wait to mean anything).
             var host = await cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(choices);
             var claimer = cluster.SecondarySilos.First(s => !s.SiloAddress.Equals(host));
-            Assert.Equal([50], (await choices.JoinAsync([50], claimer.SiloAddress.ToParsableString())).Claimed);
+            Assert.Equal([50], (await choices.JoinAsync([50], claimer.SiloAddress)).Claimed);
             var waiter = cluster.Silos.First(s => !s.SiloAddress.Equals(claimer.SiloAddress));
-            var waiting = choices.JoinAsync([50], waiter.SiloAddress.ToParsableString());
+            var waiting = choices.JoinAsync([50], waiter.SiloAddress);
             await Task.Delay(Waited);
             Assert.False(waiting.IsCompleted);
 
